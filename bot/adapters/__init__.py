@@ -1,0 +1,1 @@
+"""Platform adapters (Telegram, console) over the platform-neutral core."""

@@ -1,0 +1,224 @@
+"""A local chat on the same core, for operators without a Telegram token (like errbot's Text backend).
+
+Type as in a chat (`/help`, `/today`, `搜索 职代会`, `建议 …`). Lines starting with `:` control the
+console itself: switch between a group and a private chat, act as an admin or a plain member,
+press a button of the last reply. Reads piped stdin too, so it can be scripted; exits on EOF/Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import sys
+from typing import TextIO
+
+from bot import texts
+from bot.commands import TICKS, dispatch
+from bot.core import Button, Reply, Request
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+PRIVATE_USER_ID = 10001
+GROUP_CHAT_ID = -1001000000001
+TICK_SECONDS = 30
+
+
+class ConsoleChat:
+    """One console session: who you are, where you are, and the buttons of the last reply."""
+
+    def __init__(self, svc: Services, out: TextIO, *, color: bool = False) -> None:
+        self.svc = svc
+        self.out = out
+        self.color = color
+        self.user_id = PRIVATE_USER_ID
+        self.user_name = "控制台用户"
+        self.chat_type = "private"
+        self.admin = False
+        self.buttons: list[Button] = []
+        self.bot_username = "union_helper_bot"
+        svc.sender = self.deliver
+        svc.admin_check = self._admin_check
+
+    async def _admin_check(self, chat_id: int, user_id: int) -> bool:
+        return self.admin and user_id == self.user_id
+
+    @property
+    def chat_id(self) -> int:
+        return self.user_id if self.chat_type == "private" else GROUP_CHAT_ID
+
+    def where(self) -> str:
+        """A short description of the current chat and role, for the prompt."""
+        chat = "私聊" if self.chat_type == "private" else "群聊"
+        role = "管理员" if self.admin else "成员"
+        return f"{chat}·{role}"
+
+    async def deliver(self, reply: Reply) -> None:
+        """The Sender for pushes and notifications: print them, marked with their target chat."""
+        target = reply.chat_id if reply.chat_id is not None else self.chat_id
+        here = target == self.chat_id
+        self.show(reply, prefix="" if here else f"[发往 {target}] ")
+
+    def show(self, reply: Reply, prefix: str = "") -> None:
+        """Print one reply: HTML rendered for a terminal, buttons numbered."""
+        if reply.toast:
+            self.out.write(f"{prefix}（提示）{reply.toast}\n")
+        if reply.text:
+            self.out.write(prefix + self.render(reply.text) + "\n")
+        if reply.document is not None:
+            self.out.write(f"{prefix}📎 文件：{reply.document}\n")
+        if reply.photo is not None:
+            path = self.svc.config.data_dir / "console-chart.png"
+            path.write_bytes(reply.photo)
+            self.out.write(f"{prefix}🖼 图片已保存：{path}\n")
+        if reply.buttons and not prefix:
+            flat = [b for row in reply.buttons for b in row]
+            self.buttons = flat
+            labels = "  ".join(f"[{i}] {b.text}" + (f" {b.url}" if b.url else "") for i, b in enumerate(flat, 1))
+            self.out.write(f"{labels}   （输入 :{1 if flat else ''} 等编号按下按钮）\n")
+        self.out.flush()
+
+    def render(self, text: str) -> str:
+        """Telegram HTML -> terminal text: bold kept as ANSI (or plain), other tags dropped, entities decoded."""
+        if self.color:
+            text = re.sub(r"<b>(.*?)</b>", "\033[1m\\1\033[0m", text, flags=re.S)
+        text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 (\1)", text, flags=re.S)
+        text = re.sub(r"</?[a-zA-Z][^>]*>", "", text)
+        return html.unescape(text)
+
+    def request(self, text: str = "", callback: str | None = None) -> Request:
+        """A core Request as if sent from the current chat by the current user."""
+        admin = self.admin
+
+        async def is_admin() -> bool:
+            return admin
+
+        return Request(
+            chat_id=self.chat_id,
+            chat_type=self.chat_type,  # type: ignore[arg-type]
+            user_id=self.user_id,
+            user_name=self.user_name,
+            text=text,
+            chat_title="控制台测试群" if self.chat_type != "private" else "",
+            callback_data=callback,
+            is_chat_admin=is_admin,
+            bot_username=self.bot_username,
+            addressed=f"@{self.bot_username}" in text,
+        )
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one typed line; False means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith(":"):
+            return await self.meta(line[1:].strip())
+        for reply in await dispatch(self.request(line), self.svc):
+            await self._deliver_reply(reply)
+        return True
+
+    async def _deliver_reply(self, reply: Reply) -> None:
+        if reply.chat_id is not None and reply.chat_id != self.chat_id:
+            await self.deliver(reply)
+        else:
+            self.show(reply)
+
+    async def meta(self, cmd: str) -> bool:
+        """Console controls: :group :private :admin :member :user ID 名字 :N (press button N) :quit :help."""
+        word, _, rest = cmd.partition(" ")
+        if word in ("q", "quit", "exit", "退出"):
+            return False
+        if word.isdigit():
+            n = int(word)
+            if not 1 <= n <= len(self.buttons):
+                self.out.write(texts.CONSOLE_NO_BUTTON + "\n")
+                return True
+            button = self.buttons[n - 1]
+            if button.url:
+                m = re.search(r"start=(\w+)", button.url)
+                if m:  # a deep link into the private chat
+                    self.chat_type = "private"
+                    self.out.write(texts.console_switched(self.where()) + "\n")
+                    for reply in await dispatch(self.request(f"/start {m.group(1)}"), self.svc):
+                        await self._deliver_reply(reply)
+                else:
+                    self.out.write(f"🔗 {button.url}\n")
+                return True
+            for reply in await dispatch(self.request(callback=button.data), self.svc):
+                await self._deliver_reply(reply)
+            return True
+        if word in ("group", "群", "群聊"):
+            self.chat_type = "supergroup"
+        elif word in ("private", "私聊"):
+            self.chat_type = "private"
+        elif word in ("admin", "管理员"):
+            self.admin = True
+        elif word in ("member", "成员"):
+            self.admin = False
+        elif word in ("user", "用户"):
+            uid, _, name = rest.partition(" ")
+            if not uid.lstrip("-").isdigit():
+                self.out.write(texts.CONSOLE_USER_USAGE + "\n")
+                return True
+            self.user_id = int(uid)
+            self.user_name = name.strip() or f"用户{uid}"
+        elif word in ("tick", "时钟"):
+            await run_ticks(self.svc)
+            return True
+        else:
+            self.out.write(texts.CONSOLE_HELP + "\n")
+            return True
+        self.out.write(texts.console_switched(self.where()) + "\n")
+        self.out.flush()
+        return True
+
+
+async def run_ticks(svc: Services) -> None:
+    """Run every feature's periodic tick once; one failing tick never stops the others."""
+    for tick in TICKS:
+        try:
+            await tick(svc)
+        except Exception:
+            log.exception("tick %s failed", getattr(tick, "__name__", tick))
+
+
+async def _tick_loop(svc: Services) -> None:
+    while True:
+        await run_ticks(svc)
+        await asyncio.sleep(TICK_SECONDS)
+
+
+async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    """Run the console chat until EOF, `:quit` or Ctrl-C; pushes print as they fall due."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    interactive = stdin.isatty()
+    chat = ConsoleChat(svc, out, color=interactive and out.isatty())
+    out.write(texts.console_banner(interactive) + "\n")
+    out.flush()
+    ticker = asyncio.create_task(_tick_loop(svc))
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            if interactive:
+                out.write(f"[{chat.where()}] > ")
+                out.flush()
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                break
+            if not interactive:
+                out.write(f"> {line.rstrip()}\n")
+            if not await chat.handle_line(line):
+                break
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        out.write(texts.CONSOLE_BYE + "\n")
+        out.flush()
+    return 0

@@ -1,0 +1,359 @@
+"""Telegram adapter: the PTB Application, built in one function, as a thin layer over the core."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.commands import TABLE, TICKS, dispatch
+from bot.config import Config
+from bot.core import ChatGone, ChatMoved, DeliveryError, Reply, Request
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+TICK_SECONDS = 30
+ADMIN_CACHE_SECONDS = 300
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, url=b.url) if b.url else InlineKeyboardButton(b.text, callback_data=b.data)
+             for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+class TelegramAdapter:
+    """Turns updates into core Requests and core Replies into Bot API calls."""
+
+    def __init__(self, app: Application, svc: Services) -> None:
+        self.app = app
+        self.svc = svc
+        self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
+
+    # --- outgoing -------------------------------------------------------------------------------
+
+    async def send(self, reply: Reply, chat_id: int, *, edit_message: Message | None = None) -> None:
+        """Deliver one reply to `chat_id`; raises ChatGone / ChatMoved / DeliveryError."""
+        bot = self.app.bot
+        markup = _markup(reply)
+        try:
+            if reply.document is not None:
+                with reply.document.open("rb") as f:
+                    await bot.send_document(chat_id, f, caption=reply.text or None, filename=reply.document.name)
+                return
+            if reply.photo is not None:
+                await bot.send_photo(chat_id, reply.photo, caption=reply.text or None)
+                return
+            if not reply.text:
+                return
+            parts = texts.split_message(reply.text)
+            if edit_message is not None and reply.edit and len(parts) == 1:
+                try:
+                    await edit_message.edit_text(parts[0], reply_markup=markup)
+                except BadRequest as e:
+                    if "not modified" not in str(e).lower():
+                        raise
+                return
+            for i, part in enumerate(parts):
+                await bot.send_message(chat_id, part, reply_markup=markup if i == len(parts) - 1 else None)
+        except Forbidden as e:
+            raise ChatGone(chat_id, str(e)) from e
+        except ChatMigrated as e:
+            raise ChatMoved(chat_id, e.new_chat_id) from e
+        except TelegramError as e:
+            raise DeliveryError(f"chat {chat_id}: {e}") from e
+
+    async def sender(self, reply: Reply) -> None:
+        """The core's Sender: pushes and notifications outside a request."""
+        if reply.chat_id is None:
+            raise DeliveryError("a reply sent outside a request needs chat_id")
+        await self.send(reply, reply.chat_id)
+
+    async def deliver(self, replies: list[Reply], req: Request, message: Message | None = None) -> None:
+        """Deliver a handler's replies; a failure to reach another chat is logged, never fatal."""
+        for reply in replies:
+            target = reply.chat_id if reply.chat_id is not None else req.chat_id
+            try:
+                await self.send(reply, target, edit_message=message)
+            except ChatMoved as e:
+                from bot.handlers import push
+
+                push.chat_migrated(self.svc, e.chat_id, e.new_chat_id)
+                try:
+                    await self.send(reply, e.new_chat_id)
+                except DeliveryError:
+                    log.warning("could not deliver to migrated chat %s", e.new_chat_id)
+            except ChatGone as e:
+                log.info("chat %s unreachable (%s)", target, e.reason)
+                if target == req.chat_id:
+                    from bot.handlers import push
+
+                    push.chat_removed(self.svc, target)
+            except DeliveryError:
+                log.exception("could not deliver a reply to chat %s", target)
+
+    async def admin_check(self, chat_id: int, user_id: int) -> bool:
+        """Whether the user administers the chat (cached for a few minutes)."""
+        key = (chat_id, user_id)
+        hit = self._admin_cache.get(key)
+        now = time.monotonic()
+        if hit and now - hit[0] < ADMIN_CACHE_SECONDS:
+            return hit[1]
+        try:
+            member = await self.app.bot.get_chat_member(chat_id, user_id)
+            ok = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+        except TelegramError as e:
+            log.info("getChatMember %s/%s failed: %s", chat_id, user_id, e)
+            ok = False
+        self._admin_cache[key] = (now, ok)
+        return ok
+
+    # --- incoming -------------------------------------------------------------------------------
+
+    def request(self, update: Update, text: str = "", callback: str | None = None) -> Request | None:
+        """The core Request for an update, or None if it has no chat or user."""
+        chat = update.effective_chat
+        user = update.effective_user
+        msg = update.effective_message
+        if chat is None or user is None:
+            return None
+        anonymous_admin = bool(
+            msg is not None and msg.sender_chat is not None and msg.sender_chat.id == chat.id
+        ) or user.id == GROUP_ANONYMOUS_BOT_ID
+        username = self.app.bot.username or ""
+
+        async def is_admin() -> bool:
+            if chat.type == ChatType.PRIVATE:
+                return False
+            return anonymous_admin or await self.admin_check(chat.id, user.id)
+
+        return Request(
+            chat_id=chat.id,
+            chat_type=chat.type,  # type: ignore[arg-type]
+            user_id=user.id,
+            user_name=user.full_name,
+            text=text,
+            chat_title=chat.title or "",
+            callback_data=callback,
+            is_chat_admin=is_admin,
+            bot_username=username,
+            addressed=self._addressed(msg, username) if msg is not None and callback is None else False,
+            message_id=msg.message_id if msg is not None else None,
+        )
+
+    def _addressed(self, msg: Message, username: str) -> bool:
+        if msg.reply_to_message is not None and msg.reply_to_message.from_user is not None:
+            if msg.reply_to_message.from_user.id == self.app.bot.id:
+                return True
+        for ent, value in msg.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items():
+            if ent.type == MessageEntityType.TEXT_MENTION and ent.user and ent.user.id == self.app.bot.id:
+                return True
+            if value.lower() == f"@{username}".lower():
+                return True
+        return False
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any text or command: to the core's dispatcher."""
+        msg = update.effective_message
+        if msg is None or not msg.text:
+            return
+        req = self.request(update, text=msg.text)
+        if req is None:
+            return
+        replies = await dispatch(req, self.svc)
+        await self.deliver(replies, req)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: to the dispatcher; answered exactly once."""
+        query = update.callback_query
+        if query is None:
+            return
+        req = self.request(update, callback=query.data or "")
+        if req is None:
+            await query.answer()
+            return
+        replies = await dispatch(req, self.svc)
+        toast = next((r.toast for r in replies if r.toast), None)
+        try:
+            await query.answer(text=toast[:200] if toast else None)
+        except TelegramError as e:  # an old query can no longer be answered; the reply still goes out
+            log.info("answerCallbackQuery failed: %s", e)
+        message = query.message if isinstance(query.message, Message) else None
+        await self.deliver([r for r in replies if r.text or r.document or r.photo], req, message)
+
+    async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Inline mode: `@bot 集体合同` lists matching passages."""
+        query = update.inline_query
+        if query is None:
+            return
+        from bot.handlers import search
+
+        results = await search.inline(query.query, self.svc)
+        articles = [
+            InlineQueryResultArticle(
+                id=r.id,
+                title=r.title,
+                description=r.description,
+                input_message_content=InputTextMessageContent(r.text, parse_mode=ParseMode.HTML),
+            )
+            for r in results[:50]
+        ]
+        await query.answer(articles, cache_time=60)
+
+    async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was removed from a chat (kicked/left): drop its subscription."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
+            from bot.handlers import push
+
+            log.info("removed from chat %s (%s)", change.chat.id, change.new_chat_member.status)
+            push.chat_removed(self.svc, change.chat.id)
+
+    async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: move its subscription to the new id."""
+        msg = update.effective_message
+        if msg is None:
+            return
+        from bot.handlers import push
+
+        if msg.migrate_to_chat_id:
+            push.chat_migrated(self.svc, msg.chat.id, msg.migrate_to_chat_id)
+        elif msg.migrate_from_chat_id:
+            push.chat_migrated(self.svc, msg.migrate_from_chat_id, msg.chat.id)
+
+    async def run_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The periodic job: every feature's tick (daily pushes, weekly reminders)."""
+        for tick in TICKS:
+            try:
+                await tick(self.svc)
+            except Exception:
+                log.exception("tick %s failed", getattr(tick, "__name__", tick))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log any error and keep serving."""
+    if isinstance(context.error, RetryAfter):
+        log.warning("flood wait: %s", context.error)
+        return
+    log.error("error while handling an update", exc_info=context.error)
+
+
+def menu_commands() -> list[BotCommand]:
+    """The Telegram command menu, with Chinese descriptions."""
+    return [BotCommand(c.name, c.help[:256]) for c in TABLE if c.menu]
+
+
+def build_application(config: Config, services: Services) -> Application:
+    """The whole PTB Application: defaults, rate limiter, handlers, jobs, start/stop hooks."""
+    from bot.adapters.ratelimit import build_rate_limiter
+
+    token = config.telegram.token
+    base = config.telegram.api_base_url
+    file_base = base[: -len("bot")] + "file/bot" if base.endswith("bot") else base
+
+    async def post_init(app: Application) -> None:
+        adapter: TelegramAdapter = app.bot_data["adapter"]
+        services.sender = adapter.sender
+        services.admin_check = adapter.admin_check
+        try:
+            await app.bot.set_my_commands(menu_commands())
+        except TelegramError as e:
+            log.warning("setMyCommands failed: %s", e)
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                adapter.run_ticks,
+                interval=TICK_SECONDS,
+                first=1,
+                name="ticks",
+                # A tick late by up to a whole interval still runs (the default 1 s grace would skip it);
+                # several missed ticks collapse into one, as each tick catches up from the store anyway.
+                job_kwargs={"misfire_grace_time": TICK_SECONDS, "coalesce": True, "max_instances": 1},
+            )
+        log.info("bot @%s ready", app.bot.username)
+
+    async def post_shutdown(app: Application) -> None:
+        services.close()
+
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(file_base)
+        .defaults(
+            Defaults(
+                tzinfo=config.tz,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(build_rate_limiter())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    adapter = TelegramAdapter(app, services)
+    app.bot_data["services"] = services
+    app.bot_data["adapter"] = adapter
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, adapter.on_migrate))
+    app.add_handler(ChatMemberHandler(adapter.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(CallbackQueryHandler(adapter.on_callback))
+    app.add_handler(InlineQueryHandler(adapter.on_inline))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, adapter.on_message))
+    app.add_error_handler(on_error)
+    return app
+
+
+def run_telegram(config: Config, services: Services) -> int:
+    """Run the bot until interrupted, by long polling or webhook as configured."""
+    app = build_application(config, services)
+    t = config.telegram
+    allowed: Any = Update.ALL_TYPES
+    if t.mode == "webhook":
+        app.run_webhook(
+            listen=t.listen,
+            port=t.port,
+            url_path=t.token.split(":")[0],
+            webhook_url=t.webhook_url,
+            secret_token=t.secret_token or None,
+            allowed_updates=allowed,
+        )
+    else:
+        app.run_polling(allowed_updates=allowed)
+    return 0
+

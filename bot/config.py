@@ -1,0 +1,203 @@
+"""TOML configuration -> frozen dataclasses, validated with one clear line per error."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message is one line naming the key."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    api_base_url: str = DEFAULT_API_BASE_URL
+    mode: str = "polling"  # polling | webhook
+    webhook_url: str = ""
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    secret_token: str = ""
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    timezone: str = "Asia/Shanghai"
+    officers: tuple[int, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    default_time: str = "08:00"
+    default_mode: str = "每天"  # 每天 | 工作日
+    grace_minutes: int = 120
+
+    @property
+    def time(self) -> time:
+        return parse_hhmm(self.default_time)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    dir: str = "./data"
+
+
+@dataclass(frozen=True)
+class ContentConfig:
+    dir: str = "content"
+
+
+@dataclass(frozen=True)
+class SuggestionsConfig:
+    min_chars: int = 5
+    max_chars: int = 2000
+    per_hour: int = 5
+    overdue_days: int = 30
+    flow_timeout_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    push: PushConfig = field(default_factory=PushConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    content: ContentConfig = field(default_factory=ContentConfig)
+    suggestions: SuggestionsConfig = field(default_factory=SuggestionsConfig)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.dir)
+
+    @property
+    def content_dir(self) -> Path:
+        return Path(self.content.dir)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.bot.tz
+
+
+def parse_hhmm(value: str) -> time:
+    """'08:00' -> time(8, 0); raises ValueError for '25:00', '8点', ''."""
+    parts = value.strip().replace("：", ":").split(":")
+    if len(parts) != 2 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        raise ValueError(f"not a time HH:MM: {value!r}")
+    h, m = int(parts[0]), int(parts[1])
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ValueError(f"not a time HH:MM: {value!r}")
+    return time(h, m)
+
+
+def _convert(key: str, ftype: Any, value: Any) -> Any:
+    origin = get_origin(ftype)
+    if origin is tuple:
+        (item_type, _ellipsis) = get_args(ftype)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__} {value!r}")
+        return tuple(_convert(f"{key}[{i}]", item_type, v) for i, v in enumerate(value))
+    expected = {"str": str, "int": int}[ftype if isinstance(ftype, str) else ftype.__name__]
+    if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+    if expected is str and not isinstance(value, str):
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    return value
+
+
+def _section(name: str, cls: type, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}]: expected a table, got {raw!r}")
+    hints = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for k, v in raw.items():
+        if k not in hints:
+            known = ", ".join(hints)
+            raise ConfigError(f"[{name}] {k}: unknown key (known keys: {known})")
+        ftype = eval(hints[k].type, {"tuple": tuple, "int": int, "str": str})  # noqa: S307 - our own annotations
+        values[k] = _convert(f"[{name}] {k}", ftype, v)
+    return cls(**values)
+
+
+def _validate(cfg: Config, check_dirs: bool) -> None:
+    t = cfg.telegram
+    if t.mode not in ("polling", "webhook"):
+        raise ConfigError(f"[telegram] mode: must be 'polling' or 'webhook', got {t.mode!r}")
+    if t.mode == "webhook" and t.token and not t.webhook_url.startswith("https://"):
+        raise ConfigError("[telegram] webhook_url: webhook mode needs an https:// URL")
+    if not t.api_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"[telegram] api_base_url: must start with http:// or https://, got {t.api_base_url!r}")
+    if not 1 <= t.port <= 65535:
+        raise ConfigError(f"[telegram] port: must be 1-65535, got {t.port}")
+    try:
+        ZoneInfo(cfg.bot.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[bot] timezone: unknown timezone {cfg.bot.timezone!r} (e.g. 'Asia/Shanghai')") from None
+    try:
+        parse_hhmm(cfg.push.default_time)
+    except ValueError:
+        raise ConfigError(f"[push] default_time: not a time HH:MM (00:00-23:59): {cfg.push.default_time!r}") from None
+    if cfg.push.default_mode not in ("每天", "工作日"):
+        raise ConfigError(f"[push] default_mode: must be '每天' or '工作日', got {cfg.push.default_mode!r}")
+    if cfg.push.grace_minutes < 0:
+        raise ConfigError(f"[push] grace_minutes: must be >= 0, got {cfg.push.grace_minutes}")
+    s = cfg.suggestions
+    for k in ("min_chars", "max_chars", "per_hour", "overdue_days", "flow_timeout_minutes"):
+        if getattr(s, k) < 1:
+            raise ConfigError(f"[suggestions] {k}: must be >= 1, got {getattr(s, k)}")
+    if s.min_chars > s.max_chars:
+        raise ConfigError("[suggestions] min_chars: must not exceed max_chars")
+    if check_dirs:
+        _check_writable(Path(cfg.storage.dir))
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as e:
+        raise ConfigError(f"[storage] dir: data directory {str(path)!r} is not writable ({e.strerror})") from None
+
+
+SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
+
+
+def load(path: str | Path | None = None, *, env: dict[str, str] | None = None, check_dirs: bool = True) -> Config:
+    """Read `path` (or defaults if None), apply env TELEGRAM_BOT_TOKEN, validate; ConfigError on bad values."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            with p.open("rb") as f:
+                raw = tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {str(p)!r}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{p}: not valid TOML ({e})") from None
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+        cls = type(SECTIONS[name]())
+        sections[name] = _section(name, cls, value)
+    cfg = Config(**sections)
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if token and not cfg.telegram.token:
+        cfg = dataclasses.replace(cfg, telegram=dataclasses.replace(cfg.telegram, token=token))
+    _validate(cfg, check_dirs)
+    return cfg

@@ -1,0 +1,1 @@
+"""Handlers per feature; each module exports COMMANDS (and CALLBACKS) for bot.commands.TABLE."""

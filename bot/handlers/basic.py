@@ -1,0 +1,34 @@
+"""/start and /help: the welcome and the list of every command with its Chinese aliases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import texts
+from bot.commands import Command
+from bot.core import Reply, Request
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+async def start(req: Request, svc: Services, args: str) -> list[Reply]:
+    """Welcome the user; `/start suggest` (a deep link from a group) opens the suggestion flow."""
+    if args.strip() == "suggest":
+        from bot.handlers import suggest
+
+        return await suggest.start_from_deeplink(req, svc)
+    return [Reply(texts.welcome(req.is_private))]
+
+
+async def help_(req: Request, svc: Services, args: str) -> list[Reply]:
+    """Every command with its aliases and usage, members' first, officers' after."""
+    from bot.commands import TABLE
+
+    return [Reply(texts.help_text(TABLE))]
+
+
+COMMANDS = [
+    Command("start", (), "开始使用，查看简介", start, usage="/start", menu=True),
+    Command("help", ("帮助",), "查看全部命令及中文说法", help_, usage="/help"),
+]

@@ -1,0 +1,68 @@
+"""The services every handler uses, built once and shared (PTB keeps them in bot_data)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Config
+from bot.content import Content, load_content
+from bot.core import Sender
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.search import SearchEngine
+
+
+@dataclass
+class Services:
+    """Config, content, store, search engine and the clock, for one running bot."""
+
+    config: Config
+    content: Content
+    store: Store
+    #: Returns an aware datetime; tests replace it to control time.
+    clock: Callable[[], datetime] | None = None
+    #: Set by the adapter: delivers messages outside a request (pushes, notifications).
+    sender: Sender | None = None
+    #: Set by the adapter: is user `user_id` an admin of chat `chat_id`? (for officers reviewing in private)
+    admin_check: Callable[[int, int], Awaitable[bool]] | None = None
+    #: Guided flows waiting for a user's next message: (chat_id, user_id) -> commands.Pending.
+    pending: dict[tuple[int, int], Any] = field(default_factory=dict)
+    _search: SearchEngine | None = None
+
+    def now(self) -> datetime:
+        """The current time in the configured timezone."""
+        if self.clock is not None:
+            return self.clock().astimezone(self.config.tz)
+        return datetime.now(self.config.tz)
+
+    @property
+    def search(self) -> SearchEngine:
+        """The search engine, built (or loaded from its cache) on first use."""
+        if self._search is None:
+            from bot.search import SearchEngine
+
+            self._search = SearchEngine.load(self.content, cache_dir=self.config.data_dir / "cache")
+        return self._search
+
+    async def is_chat_admin(self, chat_id: int, user_id: int) -> bool:
+        """Whether `user_id` administers `chat_id` (False when the adapter cannot tell)."""
+        if self.admin_check is None:
+            return False
+        try:
+            return await self.admin_check(chat_id, user_id)
+        except Exception:  # noqa: BLE001 - a failed lookup means "not known to be admin"
+            return False
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def create_services(config: Config, clock: Callable[[], datetime] | None = None) -> Services:
+    """Load content and open the store for `config`."""
+    content = load_content(config.content_dir)
+    store = Store(config.data_dir)
+    return Services(config=config, content=content, store=store, clock=clock)

@@ -1,0 +1,601 @@
+"""The only module that imports TinyDB: crash-safe, durable storage for subscriptions, rotation, suggestions.
+
+Sections: the storage engine; subscriptions & rotation (daily push); suggestions.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any, cast
+
+from tinydb import Query, TinyDB, where
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+__all__ = ["Query", "Store", "StoreError", "where"]  # feature code gets Query/where from here, not tinydb
+
+
+# --- storage engine -------------------------------------------------------------------------
+# Durability is an append-only journal under the in-memory state TinyDB queries:
+#   store.json     snapshot {"format", "gen", "next_ids", "tables"}, only ever replaced atomically
+#                  (temp file, fsync, os.replace, fsync of the directory);
+#   store.journal  one line per write: "<crc32 hex> <json>\n"; the first record is {"gen": N} naming the
+#                  snapshot it extends; every write is appended and fdatasync'ed before it returns;
+#   store.lock     flock'ed while a process has the store open (one bot process per data dir).
+# Loading = snapshot + replay of the journal; a torn or corrupt tail (a crash mid-append) is ignored.
+# Compaction (at open, and every `compact_after` records) writes a new snapshot with gen+1, then
+# truncates the journal and writes its header; a journal whose gen is older than the snapshot's was
+# already folded into it and is skipped, so a crash at any point loads the last acknowledged state.
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_NAME = "store.json"
+JOURNAL_NAME = "store.journal"
+LOCK_NAME = "store.lock"
+SNAPSHOT_FORMAT = "union-bot-store/1"
+SEQUENCES_TABLE = "_sequences"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message is one line for the operator."""
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts and lists; everything else is immutable)."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
+
+def _dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON (Chinese text stays readable and small)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _record_line(data: Any) -> bytes:
+    """One journal line: checksum, space, JSON, newline."""
+    payload = _dumps(data)
+    return b"%08x %s\n" % (zlib.crc32(payload), payload)
+
+
+def _parse_line(line: bytes) -> dict[str, Any] | None:
+    """The record in one complete journal line, or None when it is damaged."""
+    crc, _, payload = line.partition(b" ")
+    try:
+        if len(crc) != 8 or int(crc, 16) != zlib.crc32(payload):
+            return None
+        record = json.loads(payload)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename or file creation in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write `data` to a new file (mode 0600) and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Doc(Document):
+    """A document handed to callers: a deep copy, so mutating it never changes the store unseen."""
+
+    def __init__(self, value: Mapping[str, Any], doc_id: int) -> None:
+        super().__init__(_clone(value), doc_id)
+
+
+class _Changes(MutableMapping[int, dict[str, Any]]):
+    """The table as one write's updater sees it: reads fall through to the live table, changes are kept
+    apart (copies), so a failing updater changes nothing and the journal gets only what changed."""
+
+    def __init__(self, live: dict[str, dict[str, Any]]) -> None:
+        self.live = live
+        self.cleared = False
+        self.docs: dict[int, dict[str, Any]] = {}
+        self.written: set[int] = set()
+        self.deleted: set[int] = set()
+
+    def _in_live(self, doc_id: int) -> bool:
+        return not self.cleared and doc_id not in self.deleted and str(doc_id) in self.live
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.docs or (isinstance(doc_id, int) and self._in_live(doc_id))
+
+    def __getitem__(self, doc_id: int) -> dict[str, Any]:
+        if doc_id in self.docs:
+            return self.docs[doc_id]
+        if not self._in_live(doc_id):
+            raise KeyError(doc_id)
+        doc = self.docs[doc_id] = _clone(self.live[str(doc_id)])
+        return doc
+
+    def __setitem__(self, doc_id: int, doc: dict[str, Any]) -> None:
+        self.docs[doc_id] = doc
+        self.written.add(doc_id)
+        self.deleted.discard(doc_id)
+
+    def __delitem__(self, doc_id: int) -> None:
+        if doc_id not in self:
+            raise KeyError(doc_id)
+        self.docs.pop(doc_id, None)
+        self.written.discard(doc_id)
+        if not self.cleared and str(doc_id) in self.live:
+            self.deleted.add(doc_id)
+
+    def __iter__(self) -> Iterator[int]:
+        if not self.cleared:
+            for key in list(self.live):
+                if int(key) not in self.deleted:
+                    yield int(key)
+        yield from [doc_id for doc_id in self.docs if self.cleared or str(doc_id) not in self.live]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def clear(self) -> None:
+        self.cleared = True
+        self.docs.clear()
+        self.written.clear()
+        self.deleted.clear()
+
+    def changed(self) -> dict[int, dict[str, Any]]:
+        """Docs written, or read and then modified in place."""
+        return {
+            doc_id: doc
+            for doc_id, doc in self.docs.items()
+            if doc_id in self.written or doc != self.live.get(str(doc_id))
+        }
+
+
+class _Engine:
+    """Snapshot + journal files and the in-memory tables they hold; every method runs under `lock`."""
+
+    def __init__(self, directory: Path, compact_after: int) -> None:
+        self.dir = directory
+        self.lock = threading.RLock()
+        self.compact_after = max(1, compact_after)
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {}
+        self.next_ids: dict[str, int] = {}
+        self.gen = 0
+        self.records = 0
+        self._fd = -1
+        self._lock_fd = -1
+        self._size = 0
+        self._open()
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.dir / SNAPSHOT_NAME
+
+    @property
+    def journal_path(self) -> Path:
+        return self.dir / JOURNAL_NAME
+
+    def _open(self) -> None:
+        """Lock the directory, load snapshot + journal, compact if the journal holds anything."""
+        try:
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.dir, 0o700)
+            self._take_lock()
+            (self.dir / (SNAPSHOT_NAME + ".tmp")).unlink(missing_ok=True)
+            has_snapshot = self._load_snapshot()
+            clean = self._load_journal(has_snapshot)
+            self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.fchmod(self._fd, 0o600)
+            self._size = os.fstat(self._fd).st_size
+            if not (has_snapshot and clean):
+                self.compact()
+            else:
+                os.chmod(self.snapshot_path, 0o600)
+        except OSError as exc:
+            self.close()
+            raise StoreError(f"cannot open the store in {self.dir}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _take_lock(self) -> None:
+        """One process per data dir: a second bot on the same files would corrupt them."""
+        self._lock_fd = os.open(self.dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(self._lock_fd, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"{self.dir} is in use by another process (it holds {LOCK_NAME})") from None
+
+    def _damaged(self, path: Path, why: str) -> StoreError:
+        return StoreError(
+            f"{path} is damaged ({why}); not starting with missing data: restore it from a backup, "
+            "or move the data directory away to start empty"
+        )
+
+    def _load_snapshot(self) -> bool:
+        """Read store.json into memory; False when there is none yet."""
+        try:
+            raw = self.snapshot_path.read_bytes()
+        except FileNotFoundError:
+            return False
+        try:
+            snap = json.loads(raw)
+        except ValueError as exc:
+            raise self._damaged(self.snapshot_path, f"not valid JSON: {exc}") from None
+        ok = (
+            isinstance(snap, dict)
+            and snap.get("format") == SNAPSHOT_FORMAT
+            and isinstance(snap.get("gen"), int)
+            and isinstance(snap.get("tables"), dict)
+            and isinstance(snap.get("next_ids"), dict)
+            and all(isinstance(t, dict) for t in snap["tables"].values())
+        )
+        if not ok:
+            raise self._damaged(self.snapshot_path, f"not a {SNAPSHOT_FORMAT} snapshot")
+        self.gen, self.tables, self.next_ids = snap["gen"], snap["tables"], snap["next_ids"]
+        return True
+
+    def _load_journal(self, has_snapshot: bool) -> bool:
+        """Replay store.journal; True when it is exactly a header for the current snapshot."""
+        try:
+            raw = self.journal_path.read_bytes()
+        except FileNotFoundError:
+            return False
+        *lines, torn = raw.split(b"\n")
+        records = [_parse_line(line) for line in lines]
+        good = [i for i, rec in enumerate(records) if rec is not None]
+        bad = [i for i, rec in enumerate(records) if rec is None]
+        if bad and good and bad[0] < good[-1]:
+            raise self._damaged(self.journal_path, f"record {bad[0] + 1} of {len(records)} is corrupt")
+        if bad or torn:
+            log.warning("%s: ignoring a torn last write (%d bytes)", self.journal_path, len(raw) - sum(
+                len(lines[i]) + 1 for i in good))
+        valid = [rec for rec in records if rec is not None]
+        if not valid:
+            return False
+        header = valid[0].get("gen")
+        if not isinstance(header, int):
+            raise self._damaged(self.journal_path, "no header record")
+        if not has_snapshot or header > self.gen:
+            raise self._damaged(self.journal_path, f"generation {header} has no matching {SNAPSHOT_NAME}")
+        if header < self.gen:
+            return False  # a crash between snapshot and journal truncation: already in the snapshot
+        for rec in valid[1:]:
+            self._apply(rec)
+        return len(valid) == 1 and not bad and not torn
+
+    def _apply(self, rec: dict[str, Any]) -> None:
+        """Apply one journal record to the in-memory tables."""
+        table = self.tables.setdefault(rec["t"], {})
+        if rec.get("c"):
+            table.clear()
+        for doc_id in rec.get("d", ()):
+            table.pop(str(doc_id), None)
+        table.update(rec.get("s", {}))
+        if "n" in rec:
+            self.next_ids[rec["t"]] = max(self.next_ids.get(rec["t"], 1), rec["n"])
+
+    def commit(self, name: str, changes: _Changes) -> None:
+        """Journal one table write (fsync'ed), then apply it in memory."""
+        sets = changes.changed()
+        if not (sets or changes.deleted or changes.cleared):
+            return
+        rec: dict[str, Any] = {"t": name}
+        if changes.cleared:
+            rec["c"] = 1
+        if changes.deleted:
+            rec["d"] = sorted(changes.deleted)
+        if sets:
+            rec["s"] = sets
+            top = max(sets) + 1
+            if top > self.next_ids.get(name, 1):
+                rec["n"] = top
+        line = _record_line(rec)
+        applied = json.loads(line[9:])  # exactly what a reload will see (str keys, lists, copies)
+        self._append(line)
+        self._apply(applied)
+        self.records += 1
+        if self.records >= self.compact_after:
+            self.compact()
+
+    def _append(self, line: bytes) -> None:
+        """Append + fdatasync; on failure cut the journal back so no half record stays in it."""
+        if self._fd < 0:
+            raise StoreError("the store is closed")
+        try:
+            written = os.write(self._fd, line)
+            if written != len(line):
+                raise OSError(f"short write: {written} of {len(line)} bytes")
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                self.close()
+            raise StoreError(f"cannot write {self.journal_path}: {exc}") from exc
+        self._size += len(line)
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot (atomic replace), then start a fresh journal."""
+        with self.lock:
+            if self._fd < 0:
+                raise StoreError("the store is closed")
+            gen = self.gen + 1
+            snap = {"format": SNAPSHOT_FORMAT, "gen": gen, "next_ids": self.next_ids, "tables": self.tables}
+            tmp = self.dir / (SNAPSHOT_NAME + ".tmp")
+            _write_durably(tmp, _dumps(snap))
+            os.replace(tmp, self.snapshot_path)
+            _fsync_dir(self.dir)
+            self.gen = gen
+            os.ftruncate(self._fd, 0)
+            self._size = 0
+            self.records = 0
+            self._append(_record_line({"gen": gen}))
+            _fsync_dir(self.dir)
+
+    def replace_all(self, tables: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """TinyDB's whole-database write (drop_table/drop_tables): becomes a compaction."""
+        with self.lock:
+            self.tables = tables
+            self.compact()
+
+    def close(self) -> None:
+        """Close the journal and release the directory lock (idempotent)."""
+        with self.lock:
+            for fd in (self._fd, self._lock_fd):
+                if fd >= 0:
+                    os.close(fd)
+            self._fd = self._lock_fd = -1
+
+
+class _Storage(Storage):
+    """TinyDB's storage interface over the engine's in-memory tables."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self.engine = engine
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self.engine.tables
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.engine.replace_all(data)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+class _Table(Table):
+    """A TinyDB table whose every write is one fsync'ed journal record, atomic and serialised."""
+
+    document_class = _Doc
+
+    def __init__(self, storage: Storage, name: str, cache_size: int = 0, persist_empty: bool = False) -> None:
+        # No query cache: cached result documents would be shared between callers.
+        super().__init__(storage, name, cache_size=cache_size, persist_empty=persist_empty)
+
+    @property
+    def _engine(self) -> _Engine:
+        return cast(_Storage, self._storage).engine
+
+    def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
+        engine = self._engine
+        with engine.lock:
+            changes = _Changes(engine.tables.get(self.name, {}))
+            updater(cast(dict[int, Mapping[str, Any]], changes))
+            engine.commit(self.name, changes)
+            self.clear_cache()
+
+    def _get_next_id(self) -> int:
+        engine = self._engine
+        with engine.lock:
+            if self._next_id is None:
+                live = engine.tables.get(self.name, {})
+                top = max((int(k) for k in live), default=0) + 1
+                self._next_id = max(top, engine.next_ids.get(self.name, 1))
+            doc_id: int = self._next_id
+            self._next_id = doc_id + 1
+            return doc_id
+
+    # Every public operation runs under the engine lock (writes serialised, reads never see a
+    # half-applied write nor a dict changing size under them).
+    def insert(self, document: Mapping[str, Any]) -> int:
+        with self._engine.lock:
+            return super().insert(document)
+
+    def insert_multiple(self, documents: Iterable[Mapping[str, Any]]) -> list[int]:
+        with self._engine.lock:
+            return super().insert_multiple(documents)
+
+    def update(self, fields: Any, cond: Any = None, doc_ids: Iterable[int] | None = None) -> list[int]:
+        with self._engine.lock:
+            return super().update(fields, cond, doc_ids)
+
+    def update_multiple(self, updates: Any) -> list[int]:
+        with self._engine.lock:
+            return super().update_multiple(updates)
+
+    def upsert(self, document: Mapping[str, Any], cond: Any = None) -> list[int]:
+        with self._engine.lock:
+            return super().upsert(document, cond)
+
+    def remove(self, cond: Any = None, doc_ids: Iterable[int] | None = None) -> list[int]:
+        with self._engine.lock:
+            return super().remove(cond, doc_ids)
+
+    def truncate(self) -> None:
+        with self._engine.lock:
+            super().truncate()
+
+    def search(self, cond: Any) -> list[Document]:
+        with self._engine.lock:
+            return super().search(cond)
+
+    def get(self, cond: Any = None, doc_id: int | None = None, doc_ids: list[int] | None = None) -> Any:
+        with self._engine.lock:
+            return super().get(cond, doc_id, doc_ids)
+
+    def contains(self, cond: Any = None, doc_id: int | None = None) -> bool:
+        with self._engine.lock:
+            return super().contains(cond, doc_id)
+
+    def count(self, cond: Any) -> int:
+        with self._engine.lock:
+            return super().count(cond)
+
+    def __len__(self) -> int:
+        with self._engine.lock:
+            return super().__len__()
+
+    def __iter__(self) -> Iterator[Document]:
+        with self._engine.lock:
+            docs = list(super().__iter__())
+        return iter(docs)
+
+
+class _TinyDB(TinyDB):
+    """TinyDB over the journaled engine."""
+
+    table_class = _Table
+
+    def drop_table(self, name: str) -> None:
+        with cast(_Storage, self.storage).engine.lock:
+            super().drop_table(name)
+
+    def drop_tables(self) -> None:
+        with cast(_Storage, self.storage).engine.lock:
+            super().drop_tables()
+
+
+class Store:
+    """All persistent state of one bot, under `data_dir` (dir 0700, files 0600)."""
+
+    def __init__(self, data_dir: str | Path, *, compact_after: int = 5000) -> None:
+        self.dir = Path(data_dir)
+        self._engine = _Engine(self.dir, compact_after)
+        #: Held by every table operation; hold it yourself around a read-modify-write.
+        self.lock = self._engine.lock
+        self.db: TinyDB = _TinyDB(self._engine, storage=_Storage)
+
+    def close(self) -> None:
+        """Close the files and release the data dir (every acknowledged write is already on disk)."""
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def compact(self) -> None:
+        """Fold the journal into the snapshot now (also done at open and every `compact_after` writes)."""
+        self._engine.compact()
+
+    def next_sequence(self, name: str) -> int:
+        """The next value (1, 2, ...) of the durable counter `name`; never reused, even after a crash."""
+        with self.lock:
+            table = self.db.table(SEQUENCES_TABLE)
+            doc = table.get(where("name") == name)
+            value = (doc["value"] if doc else 0) + 1
+            if doc:
+                table.update({"value": value}, doc_ids=[doc.doc_id])
+            else:
+                table.insert({"name": name, "value": value})
+            return value
+
+    # --- subscriptions & rotation (daily push) ----------------------------------------------
+    # One document per chat in table "push_chats"; its layout and logic live in bot/practice.py.
+    from collections.abc import Callable as _Callable  # kept in this section so the engine's imports stay its own
+
+    def push_doc(self, chat_id: int) -> dict | None:
+        """A copy of the chat's push document (subscription, rotation, picks, deliveries), or None."""
+        from tinydb import Query
+
+        with self.lock:
+            doc = self.db.table("push_chats").get(Query().chat_id == chat_id)
+            return self._push_copy(doc) if doc is not None else None
+
+    def push_docs(self) -> list[dict]:
+        """Copies of every chat's push document."""
+        with self.lock:
+            return [self._push_copy(d) for d in self.db.table("push_chats").all()]
+
+    def push_update(self, chat_id: int, fn: _Callable[[dict], object], new: _Callable[[int], dict]) -> object:
+        """Read-modify-write the chat's document atomically: `fn` mutates a copy (from `new(chat_id)` if none).
+
+        Written (one durable write) only if `fn` changed it; returns what `fn` returns.
+        """
+        from tinydb import Query
+
+        with self.lock:
+            table = self.db.table("push_chats")
+            doc = table.get(Query().chat_id == chat_id)
+            data = self._push_copy(doc) if doc is not None else new(chat_id)
+            before = self._push_copy(data)
+            result = fn(data)
+            if doc is None:
+                if data != before:
+                    table.insert(data)
+            elif data != before:
+                table.update(self._push_replace(data), doc_ids=[doc.doc_id])
+            return result
+
+    def push_move(self, old_id: int, new_id: int) -> bool:
+        """Move a chat's document to `new_id` (group -> supergroup), merging its delivery records; False if none."""
+        from tinydb import Query
+
+        with self.lock:
+            table = self.db.table("push_chats")
+            old = table.get(Query().chat_id == old_id)
+            if old is None:
+                return False
+            data = self._push_copy(old)
+            data["chat_id"] = new_id
+            existing = table.get(Query().chat_id == new_id)
+            if existing is not None:
+                for key in ("picks", "deliveries"):
+                    data[key] = {**existing.get(key, {}), **data.get(key, {})}
+                table.update(self._push_replace(data), doc_ids=[existing.doc_id])
+            else:
+                table.insert(data)
+            table.remove(doc_ids=[old.doc_id])
+            return True
+
+    @staticmethod
+    def _push_copy(doc: dict) -> dict:
+        """A deep copy of a JSON-like document (plain dict, no TinyDB Document)."""
+        import copy
+
+        return copy.deepcopy(dict(doc))
+
+    @staticmethod
+    def _push_replace(data: dict) -> _Callable[[dict], None]:
+        """A TinyDB update transform that makes the stored document exactly `data` (one write)."""
+
+        def transform(doc: dict) -> None:
+            doc.clear()
+            doc.update(data)
+
+        return transform
+
+    # --- suggestions --------------------------------------------------------------------------

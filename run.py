@@ -1,0 +1,117 @@
+"""工会助手 command line: start the bot (Telegram, or the local console without a token), build content, search, export.
+
+    python run.py                      # Telegram if a token is configured, else the console chat
+    python run.py console              # the local console chat
+    python run.py telegram             # the Telegram bot (polling or webhook, as configured)
+    python run.py content build        # seeds/ -> content/
+    python run.py search 集体合同 [--json] [--limit 5]   # no query: one query per line from stdin
+    python run.py suggestions export --format xlsx -o 建议.xlsx
+    python run.py --config FILE ...    # default: ./config.toml if present, else built-in defaults
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description="工会助手：每日一招、关键词检索、合理化建议")
+    p.add_argument("--config", help="配置文件 (TOML)；默认读取 ./config.toml（如存在）")
+    p.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("console", help="本地控制台聊天（无需 Telegram token）")
+    sub.add_parser("telegram", help="运行 Telegram 机器人")
+    content = sub.add_parser("content", help="内容管理")
+    content.add_argument("action", choices=["build"], help="build: 由 seeds/ 生成 content/")
+    content.add_argument("--seeds", default="seeds", help="种子文档目录（默认 seeds）")
+    search = sub.add_parser("search", help="检索（与机器人同一引擎）")
+    search.add_argument("query", nargs="?", help="关键词；省略则从标准输入逐行读取")
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    search.add_argument("--limit", type=int, default=5, help="返回条数（默认 5）")
+    sugg = sub.add_parser("suggestions", help="合理化建议")
+    sugg.add_argument("action", choices=["export"])
+    sugg.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    sugg.add_argument("-o", "--output", required=True, help="输出文件")
+    return p
+
+
+def _config(path: str | None) -> Config:
+    if path is None and Path("config.toml").exists():
+        path = "config.toml"
+    return load(path)
+
+
+def _logging(verbose: bool, console: bool) -> None:
+    level = logging.DEBUG if verbose else (logging.WARNING if console else logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run; bad configuration -> one line on stderr, exit status 2."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as e:
+        print(f"配置错误 / config error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    cfg = _config(args.config)
+    command = args.command or ("telegram" if cfg.telegram.token else "console")
+    _logging(args.verbose, console=command != "telegram")
+
+    if command == "content":
+        from bot.content import ContentError, build
+
+        try:
+            summary = build(Path(args.seeds), cfg.content_dir, progress=lambda s: print(s, file=sys.stderr))
+        except ContentError as e:
+            print(f"内容构建失败 / content build failed: {e}", file=sys.stderr)
+            return 1
+        print(summary)
+        return 0
+    if command == "search":
+        from bot.search import run_cli
+
+        return run_cli(cfg.content_dir, cfg.data_dir / "cache", args.query, args.json, args.limit, sys.stdin, sys.stdout)
+    if command == "suggestions":
+        from bot.export import export_suggestions
+        from bot.store import Store
+
+        store = Store(cfg.data_dir)
+        try:
+            n = export_suggestions(store, args.format, Path(args.output), cfg.tz)
+        finally:
+            store.close()
+        print(f"已导出 {n} 条建议 -> {args.output}")
+        return 0
+
+    from bot.services import create_services
+
+    svc = create_services(cfg)
+    try:
+        if command == "telegram":
+            if not cfg.telegram.token:
+                raise ConfigError("[telegram] token: not set (or set env TELEGRAM_BOT_TOKEN)")
+            from bot.adapters.telegram import run_telegram
+
+            return run_telegram(cfg, svc)
+        from bot.adapters.console import run_console
+
+        return asyncio.run(run_console(svc))
+    finally:
+        svc.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
