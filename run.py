@@ -83,9 +83,11 @@ def _run(args: argparse.Namespace) -> int:
     if command == "search":
         from bot.search import run_cli
 
-        return run_cli(cfg.content_dir, cfg.data_dir / "cache", args.query, args.json, args.limit, sys.stdin, sys.stdout)
+        cache = cfg.data_dir / "cache"
+        return run_cli(cfg.content_dir, cache, args.query, args.json, args.limit, sys.stdin, sys.stdout)
     if command == "suggestions":
         from bot.export import export_suggestions
+
         from bot.store import Store
 
         store = Store(cfg.data_dir)

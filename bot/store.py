@@ -525,77 +525,68 @@ class Store:
 
     # --- subscriptions & rotation (daily push) ----------------------------------------------
     # One document per chat in table "push_chats"; its layout and logic live in bot/practice.py.
-    from collections.abc import Callable as _Callable  # kept in this section so the engine's imports stay its own
 
-    def push_doc(self, chat_id: int) -> dict | None:
+    def push_doc(self, chat_id: int) -> dict[str, Any] | None:
         """A copy of the chat's push document (subscription, rotation, picks, deliveries), or None."""
-        from tinydb import Query
-
         with self.lock:
-            doc = self.db.table("push_chats").get(Query().chat_id == chat_id)
-            return self._push_copy(doc) if doc is not None else None
+            doc = self.db.table(PUSH_TABLE).get(Query().chat_id == chat_id)
+            return _clone(dict(doc)) if doc is not None else None
 
-    def push_docs(self) -> list[dict]:
+    def push_docs(self) -> list[dict[str, Any]]:
         """Copies of every chat's push document."""
         with self.lock:
-            return [self._push_copy(d) for d in self.db.table("push_chats").all()]
+            return [_clone(dict(d)) for d in self.db.table(PUSH_TABLE).all()]
 
-    def push_update(self, chat_id: int, fn: _Callable[[dict], object], new: _Callable[[int], dict]) -> object:
-        """Read-modify-write the chat's document atomically: `fn` mutates a copy (from `new(chat_id)` if none).
+    def push_update(
+        self, chat_id: int, fn: Callable[[dict[str, Any]], Any], new: Callable[[int], dict[str, Any]]
+    ) -> Any:
+        """Atomically let `fn` mutate a copy of the chat's document (`new(chat_id)` if none); returns its result.
 
-        Written (one durable write) only if `fn` changed it; returns what `fn` returns.
+        The document is written (one durable journal record) only if `fn` changed it.
         """
-        from tinydb import Query
-
         with self.lock:
-            table = self.db.table("push_chats")
+            table = self.db.table(PUSH_TABLE)
             doc = table.get(Query().chat_id == chat_id)
-            data = self._push_copy(doc) if doc is not None else new(chat_id)
-            before = self._push_copy(data)
+            data = _clone(dict(doc)) if doc is not None else new(chat_id)
+            before = _clone(data)
             result = fn(data)
-            if doc is None:
-                if data != before:
+            if data != before:
+                if doc is None:
                     table.insert(data)
-            elif data != before:
-                table.update(self._push_replace(data), doc_ids=[doc.doc_id])
+                else:
+                    table.update(_push_replace(data), doc_ids=[doc.doc_id])
             return result
 
     def push_move(self, old_id: int, new_id: int) -> bool:
-        """Move a chat's document to `new_id` (group -> supergroup), merging its delivery records; False if none."""
-        from tinydb import Query
-
+        """Move a chat's document to `new_id` (group -> supergroup), merging delivery records; False if none."""
         with self.lock:
-            table = self.db.table("push_chats")
+            table = self.db.table(PUSH_TABLE)
             old = table.get(Query().chat_id == old_id)
             if old is None:
                 return False
-            data = self._push_copy(old)
+            data = _clone(dict(old))
             data["chat_id"] = new_id
             existing = table.get(Query().chat_id == new_id)
             if existing is not None:
                 for key in ("picks", "deliveries"):
                     data[key] = {**existing.get(key, {}), **data.get(key, {})}
-                table.update(self._push_replace(data), doc_ids=[existing.doc_id])
+                table.update(_push_replace(data), doc_ids=[existing.doc_id])
             else:
                 table.insert(data)
             table.remove(doc_ids=[old.doc_id])
             return True
 
-    @staticmethod
-    def _push_copy(doc: dict) -> dict:
-        """A deep copy of a JSON-like document (plain dict, no TinyDB Document)."""
-        import copy
-
-        return copy.deepcopy(dict(doc))
-
-    @staticmethod
-    def _push_replace(data: dict) -> _Callable[[dict], None]:
-        """A TinyDB update transform that makes the stored document exactly `data` (one write)."""
-
-        def transform(doc: dict) -> None:
-            doc.clear()
-            doc.update(data)
-
-        return transform
-
     # --- suggestions --------------------------------------------------------------------------
+
+
+PUSH_TABLE = "push_chats"
+
+
+def _push_replace(data: dict[str, Any]) -> Callable[[MutableMapping[str, Any]], None]:
+    """A TinyDB update transform that makes the stored document exactly `data` (one write)."""
+
+    def transform(doc: MutableMapping[str, Any]) -> None:
+        doc.clear()
+        doc.update(_clone(data))
+
+    return transform
