@@ -78,8 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         except ContentError as e:
             print(f"内容构建失败 / content build failed: {e}", file=sys.stderr)
             return 1
-        print(summary)
-        return 0
+        return 0 if summary.practices else 1
     if command == "search":
         from bot.search import run_cli
 

@@ -9,6 +9,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -269,8 +270,8 @@ class _Engine:
         if bad and good and bad[0] < good[-1]:
             raise self._damaged(self.journal_path, f"record {bad[0] + 1} of {len(records)} is corrupt")
         if bad or torn:
-            log.warning("%s: ignoring a torn last write (%d bytes)", self.journal_path, len(raw) - sum(
-                len(lines[i]) + 1 for i in good))
+            kept = sum(len(lines[i]) + 1 for i in good)
+            log.warning("%s: ignoring a torn last write (%d bytes)", self.journal_path, len(raw) - kept)
         valid = [rec for rec in records if rec is not None]
         if not valid:
             return False
@@ -525,27 +526,38 @@ class Store:
 
     # --- subscriptions & rotation (daily push) ----------------------------------------------
     # One document per chat in table "push_chats"; its layout and logic live in bot/practice.py.
+    PUSH_TABLE = "push_chats"
+
+    @staticmethod
+    def _push_replace(data: dict[str, Any]) -> Callable[[MutableMapping[str, Any]], None]:
+        """A TinyDB update transform that makes the stored document exactly `data` (one write)."""
+
+        def transform(doc: MutableMapping[str, Any]) -> None:
+            doc.clear()
+            doc.update(_clone(data))
+
+        return transform
 
     def push_doc(self, chat_id: int) -> dict[str, Any] | None:
         """A copy of the chat's push document (subscription, rotation, picks, deliveries), or None."""
         with self.lock:
-            doc = self.db.table(PUSH_TABLE).get(Query().chat_id == chat_id)
+            doc = self.db.table(self.PUSH_TABLE).get(Query().chat_id == chat_id)
             return _clone(dict(doc)) if doc is not None else None
 
     def push_docs(self) -> list[dict[str, Any]]:
         """Copies of every chat's push document."""
         with self.lock:
-            return [_clone(dict(d)) for d in self.db.table(PUSH_TABLE).all()]
+            return [_clone(dict(d)) for d in self.db.table(self.PUSH_TABLE).all()]
 
     def push_update(
         self, chat_id: int, fn: Callable[[dict[str, Any]], Any], new: Callable[[int], dict[str, Any]]
     ) -> Any:
-        """Atomically let `fn` mutate a copy of the chat's document (`new(chat_id)` if none); returns its result.
+        """Atomically let `fn` mutate a copy of the chat's document (or of `new(chat_id)`); returns its result.
 
         The document is written (one durable journal record) only if `fn` changed it.
         """
         with self.lock:
-            table = self.db.table(PUSH_TABLE)
+            table = self.db.table(self.PUSH_TABLE)
             doc = table.get(Query().chat_id == chat_id)
             data = _clone(dict(doc)) if doc is not None else new(chat_id)
             before = _clone(data)
@@ -554,13 +566,13 @@ class Store:
                 if doc is None:
                     table.insert(data)
                 else:
-                    table.update(_push_replace(data), doc_ids=[doc.doc_id])
+                    table.update(self._push_replace(data), doc_ids=[doc.doc_id])
             return result
 
     def push_move(self, old_id: int, new_id: int) -> bool:
-        """Move a chat's document to `new_id` (group -> supergroup), merging delivery records; False if none."""
+        """Move a chat's document to `new_id` (group→supergroup), merging delivery records; False if none."""
         with self.lock:
-            table = self.db.table(PUSH_TABLE)
+            table = self.db.table(self.PUSH_TABLE)
             old = table.get(Query().chat_id == old_id)
             if old is None:
                 return False
@@ -570,23 +582,100 @@ class Store:
             if existing is not None:
                 for key in ("picks", "deliveries"):
                     data[key] = {**existing.get(key, {}), **data.get(key, {})}
-                table.update(_push_replace(data), doc_ids=[existing.doc_id])
+                table.update(self._push_replace(data), doc_ids=[existing.doc_id])
             else:
                 table.insert(data)
             table.remove(doc_ids=[old.doc_id])
             return True
 
     # --- suggestions --------------------------------------------------------------------------
+    # Table "suggestions": one document per suggestion (layout and rules in bot/suggestions.py).
+    # Table "suggest_throttle": salted hashes for anonymous submissions' rate/duplicate checks (24 h).
+    # Table "suggest_meta": small key/value state (e.g. the week of the last overdue reminder).
+    # File "suggest.salt": the random secret for those hashes (mode 0600), made once.
+
+    def suggestions_all(self) -> list[dict[str, Any]]:
+        """Copies of every suggestion, in insertion order."""
+        with self.lock:
+            return [_clone(dict(d)) for d in self.db.table(SUGGEST_TABLE).all()]
+
+    def suggestion_get(self, number: str) -> dict[str, Any] | None:
+        """A copy of suggestion `number` (e.g. "JY-2026-0007"), or None."""
+        with self.lock:
+            doc = self.db.table(SUGGEST_TABLE).get(Query().number == number)
+            return _clone(dict(doc)) if doc is not None else None
+
+    def suggestion_add(self, record: dict[str, Any]) -> None:
+        """Store a new suggestion (one durable write)."""
+        with self.lock:
+            self.db.table(SUGGEST_TABLE).insert(_clone(record))
+
+    def suggestion_update(self, number: str, fn: Callable[[dict[str, Any]], Any]) -> Any:
+        """Atomically let `fn` change a copy of suggestion `number` and write it back; returns fn's result.
+
+        Raises KeyError if there is no such suggestion. Nothing is written if `fn` raises.
+        """
+        with self.lock:
+            table = self.db.table(SUGGEST_TABLE)
+            doc = table.get(Query().number == number)
+            if doc is None:
+                raise KeyError(number)
+            data = _clone(dict(doc))
+            result = fn(data)
+            table.update(_clone(data), doc_ids=[doc.doc_id])
+            return result
+
+    def suggest_throttle(self) -> list[dict[str, Any]]:
+        """Copies of the anonymous submissions' throttle entries ({"who", "text", "at"})."""
+        with self.lock:
+            return [_clone(dict(d)) for d in self.db.table(SUGGEST_THROTTLE_TABLE).all()]
+
+    def suggest_throttle_add(self, entry: dict[str, Any]) -> None:
+        """Record one anonymous submission's salted hashes and time."""
+        with self.lock:
+            self.db.table(SUGGEST_THROTTLE_TABLE).insert(_clone(entry))
+
+    def suggest_throttle_prune(self, expired: Callable[[str], bool]) -> int:
+        """Remove entries whose "at" `expired(at)` says are stale; returns how many."""
+        with self.lock:
+            table = self.db.table(SUGGEST_THROTTLE_TABLE)
+            return len(table.remove(Query().at.test(expired)))
+
+    def suggest_meta(self, key: str) -> Any:
+        """A small stored value of the suggestions feature, or None."""
+        with self.lock:
+            doc = self.db.table(SUGGEST_META_TABLE).get(Query().key == key)
+            return _clone(doc["value"]) if doc is not None else None
+
+    def set_suggest_meta(self, key: str, value: Any) -> None:
+        """Durably store a small value of the suggestions feature."""
+        with self.lock:
+            self.db.table(SUGGEST_META_TABLE).upsert({"key": key, "value": _clone(value)}, Query().key == key)
+
+    def suggest_salt(self) -> bytes:
+        """The secret salt for anonymous hashes: 32 random bytes made once, in `suggest.salt` (0600)."""
+        with self.lock:
+            path = self.dir / SUGGEST_SALT_NAME
+            try:
+                salt = path.read_bytes()
+            except FileNotFoundError:
+                salt = b""
+            if len(salt) == 32:
+                return salt
+            salt = secrets.token_bytes(32)
+            tmp = path.with_name(path.name + ".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, salt)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            _fsync_dir(self.dir)
+            return salt
 
 
-PUSH_TABLE = "push_chats"
-
-
-def _push_replace(data: dict[str, Any]) -> Callable[[MutableMapping[str, Any]], None]:
-    """A TinyDB update transform that makes the stored document exactly `data` (one write)."""
-
-    def transform(doc: MutableMapping[str, Any]) -> None:
-        doc.clear()
-        doc.update(_clone(data))
-
-    return transform
+SUGGEST_TABLE = "suggestions"
+SUGGEST_THROTTLE_TABLE = "suggest_throttle"
+SUGGEST_META_TABLE = "suggest_meta"
+SUGGEST_SALT_NAME = "suggest.salt"

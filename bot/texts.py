@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from html import escape
 
 __all__ = ["escape"]
@@ -103,9 +104,242 @@ def help_text(table: list) -> str:  # list[Command]; untyped to keep texts free 
     parts += ["", "私聊时直接发送关键词即可检索；群里请用命令或中文说法（如“搜索 职代会”）。"]
     return "\n".join(parts)
 
+def practice_message(title: str, body: str, source: str, day: date) -> str:
+    """The day's practice (push and /today): heading with the date, title, body, source and a search hint."""
+    paras = [escape(p.strip()) for p in body.replace("\r\n", "\n").split("\n") if p.strip()]
+    parts = [f"📌 <b>每日一招</b> · {format_day(day)}", f"<b>{escape(title.strip())}</b>", "\n\n".join(paras)]
+    if source.strip():
+        parts.append(f"<i>出处：{escape(source.strip())}</i>")
+    parts.append(PUSH_FOOTER)
+    return "\n\n".join(p for p in parts if p)
+
+
 # --- daily push -------------------------------------------------------------------------------
 
+WEEKDAYS = "一二三四五六日"
+PUSH_FOOTER = "回复“搜索 关键词”查更多"
+PUSH_NO_CONTENT = "暂时还没有可推送的做法，请稍后再试。"
+PUSH_USAGE = (
+    "用法：/subscribe [时间] [工作日|每天]，例如 /subscribe 07:30 工作日\n"
+    "时间用 24 小时制 HH:MM（00:00–23:59），如 08:00；“工作日”按国家法定节假日安排（含调休上班日）。"
+)
+SETTIME_USAGE = "用法：/settime HH:MM [工作日|每天]，例如 /settime 07:30 或 /settime 18:00 工作日"
+PUSH_ADMINS_ONLY = "抱歉，只有本群管理员或工会干部可以设置每日推送。您可以发送 /today 查看今天的一招。"
+PUSH_OFFICERS_ONLY = "抱歉，/push 仅供本群管理员或工会干部试发使用。发送 /today 可查看今天的一招。"
+
+
+def format_day(day: date) -> str:
+    """2026-11-23 -> 2026年11月23日（周一）."""
+    return f"{day.year}年{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+def schedule_text(hhmm: str, mode: str) -> str:
+    """'每天 08:00' / '工作日 07:30（按法定节假日安排，含调休上班日）'."""
+    note = "（按法定节假日安排，含调休上班日）" if mode == "工作日" else ""
+    return f"{escape(mode)} {escape(hhmm)}{note}"
+
+
+def subscribed(hhmm: str, mode: str, next_at: datetime | None, tz_label: str, changed: bool) -> str:
+    """Confirmation of /subscribe or /settime."""
+    head = "已更新每日一招的推送设置" if changed else "已订阅每日一招"
+    when = f"\n下次推送：{format_when(next_at, tz_label)}" if next_at else ""
+    return f"✅ {head}：{schedule_text(hhmm, mode)}。{when}\n发送 /status 查看状态，/unsubscribe 取消订阅。"
+
+
+def already_subscribed(hhmm: str, mode: str) -> str:
+    return f"本聊天已订阅每日一招：{schedule_text(hhmm, mode)}。要改时间请发送 /settime HH:MM。"
+
+
+UNSUBSCRIBED = "已取消每日一招的订阅。随时发送 /subscribe 可重新订阅，/today 仍可查看当天的一招。"
+NOT_SUBSCRIBED = "本聊天尚未订阅每日一招。发送 /subscribe 即可订阅（可带时间，如 /subscribe 07:30 工作日）。"
+
+
+def format_when(at: datetime, tz_label: str) -> str:
+    """A push time as '2026年11月23日（周一）08:00（北京时间）'."""
+    return f"{format_day(at.date())} {at:%H:%M}（{escape(tz_label)}）"
+
+
+def push_status(
+    hhmm: str | None, mode: str | None, next_at: datetime | None, tz_label: str,
+    left: int, total: int, fallback_year: int | None,
+) -> str:
+    """/status: subscription, schedule, next push, practices left in this round, calendar fallback if in effect."""
+    lines = ["<b>每日一招 · 订阅状态</b>"]
+    if hhmm is None or mode is None:
+        lines.append("状态：未订阅（发送 /subscribe 订阅）")
+    else:
+        lines.append("状态：已订阅")
+        lines.append(f"推送时间：{schedule_text(hhmm, mode)}")
+        lines.append(f"下次推送：{format_when(next_at, tz_label) if next_at else '暂无'}")
+    lines.append(f"本轮还剩：{left} / {total} 招（每轮每招推送一次，不重复）")
+    if fallback_year is not None:
+        lines.append(
+            f"注：{fallback_year} 年的法定节假日与调休安排尚未收录，工作日暂按周一至周五计算。"
+        )
+    return "\n".join(lines)
+
+
 # --- search -----------------------------------------------------------------------------------
+
+SEARCH_HELP = "按关键词检索工会工作资料"
+SEARCH_SHORT_HELP = "/search 的简写"
+SEARCH_USAGE = (
+    "请在命令后面写上要找的关键词，例如：\n"
+    "• <code>/search 集体合同</code>\n"
+    "• <code>搜索 职代会</code>\n"
+    "• <code>查 如何开展劳动竞赛</code>\n"
+    "私聊时直接发关键词也可以。"
+)
+SEARCH_EXPIRED = "这次搜索已过期，请重新搜索。"
+SEARCH_PASSAGE_GONE = "这段内容已更新或不存在，请重新搜索。"
+SEARCH_NO_WORDS = "没有可检索的文字，请换几个中文关键词试试，例如“集体合同”“厂务公开”。"
+SEARCH_BTN_MORE = "更多 ▸"
+SEARCH_SNIPPET_CHARS = 120
+SEARCH_INLINE_PRACTICE = "每日一招"
+
+
+def search_btn_full(n: int) -> str:
+    return f"全文 {n}"
+
+
+def search_btn_suggestion(term: str) -> str:
+    return f"🔍 {term}"
+
+
+def _search_spans(text: str, terms: tuple[str, ...] | list[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of `terms` in `text`, longest term first at each position."""
+    ordered = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
+    taken = [False] * len(text)
+    spans: list[tuple[int, int]] = []
+    for term in ordered:
+        start = text.find(term)
+        while start >= 0:
+            end = start + len(term)
+            if not any(taken[start:end]):
+                spans.append((start, end))
+                for i in range(start, end):
+                    taken[i] = True
+            start = text.find(term, start + 1)
+    return sorted(spans)
+
+
+def _search_window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """The window of <= `width` chars covering the most distinct matched terms, nudged to a sentence start."""
+    if len(text) <= width:
+        return 0, len(text)
+    best, best_start = -1, 0
+    for s, _ in spans or [(0, 0)]:
+        lo = max(0, s - width // 5)
+        covered = {text[a:b] for a, b in spans if a >= lo and b <= lo + width}
+        if len(covered) > best:
+            best, best_start = len(covered), lo
+    start = best_start
+    if spans:
+        first = min(a for a, _ in spans if a >= start)
+        cut = max(text.rfind(p, 0, first) for p in "。！？；")
+        if cut >= 0 and first - cut <= width // 3:
+            start = cut + 1
+    start = min(start, max(0, len(text) - width))
+    return start, min(len(text), start + width)
+
+
+def search_snippet(text: str, terms: tuple[str, ...] | list[str], width: int = SEARCH_SNIPPET_CHARS) -> str:
+    """At most `width` chars of `text` around the best match, HTML-escaped, matched terms in <b>."""
+    spans = _search_spans(text, terms)
+    start, end = _search_window(text, spans, width)
+    out: list[str] = ["…" if start > 0 else ""]
+    pos = start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(escape(text[pos:a]))
+        out.append(f"<b>{escape(text[a:b])}</b>")
+        pos = b
+    out.append(escape(text[pos:end]))
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+def search_plain_snippet(text: str, width: int = 100) -> str:
+    """A plain-text beginning of `text` (for inline-result descriptions)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def search_page(query: str, hits: list[tuple[str, str, str, tuple[str, ...]]], offset: int, total: int,
+                fallback: bool, truncated: bool) -> str:
+    """One page of results: (title, text, source, terms) per hit, numbered from offset + 1."""
+    q = escape(query)
+    head = f"🔍 “{q}”：共 {total} 条，第 {offset + 1}–{offset + len(hits)} 条"
+    if fallback:
+        head = f"🔍 没有找到与“{q}”完全匹配的内容，以下是相近的 {total} 条（第 {offset + 1}–{offset + len(hits)} 条）"
+    lines = [head]
+    if truncated:
+        lines.append("<i>（关键词太长，只取了前 100 个字）</i>")
+    for i, (title, text, source, terms) in enumerate(hits, offset + 1):
+        lines.append("")
+        lines.append(f"<b>{i}. {escape(title)}</b>")
+        lines.append(search_snippet(text, terms))
+        lines.append(f"<i>来源：{escape(source)}</i>")
+    return "\n".join(lines)
+
+
+def search_nothing(query: str, suggestions: list[str]) -> str:
+    """No match at all: suggest related corpus terms."""
+    q = escape(query)
+    if suggestions:
+        return f"没有找到与“{q}”相关的内容。\n你是不是想找：" + "、".join(escape(s) for s in suggestions)
+    return f"没有找到与“{q}”相关的内容，请换个关键词试试。"
+
+
+def search_no_more(query: str) -> str:
+    return f"“{escape(query)}”没有更多结果了。"
+
+
+def search_full(title: str, text: str, source: str, limit: int = 4096) -> list[str]:
+    """A passage in full as one or more messages of <= `limit` chars, split at paragraph/sentence ends."""
+    head = f"<b>{escape(title)}</b>\n\n"
+    tail = f"\n\n<i>来源：{escape(source)}</i>"
+    budget = limit - max(len(head), len(tail)) - 16
+    chunks = _split_text(text, budget)
+    out: list[str] = []
+    for i, chunk in enumerate(chunks):
+        part = escape(chunk)
+        if len(chunks) > 1:
+            part = f"{part}\n<i>（{i + 1}/{len(chunks)}）</i>"
+        out.append((head if i == 0 else "") + part + (tail if i == len(chunks) - 1 else ""))
+    return out
+
+
+def _split_text(text: str, budget: int) -> list[str]:
+    """Pieces of `text` whose escaped length is <= budget, cut at a newline, else a sentence end, else anywhere."""
+    pieces: list[str] = []
+    rest = text
+    while len(escape(rest)) > budget:
+        cut = _cut_point(rest, budget)
+        pieces.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:].lstrip("\n")
+    pieces.append(rest)
+    return [p for p in pieces if p] or [""]
+
+
+def _cut_point(text: str, budget: int) -> int:
+    """The largest cut position whose escaped prefix fits `budget`, preferring paragraph then sentence ends."""
+    hi = budget // 6  # escaping grows a char at most 6x (&quot;)
+    while hi < len(text) and len(escape(text[: hi + 1])) <= budget:
+        hi += 1
+    window = text[:hi]
+    for seps in ("\n", "。！？；!?;", "，、,"):
+        cut = max(window.rfind(s) for s in seps)
+        if cut >= hi // 2:
+            return cut + 1
+    return max(hi, 1)
+
+
+def search_inline_text(title: str, text: str, source: str) -> str:
+    """The message an inline result sends (one message, <= 4096 chars)."""
+    return search_full(title, text, source)[0]
+
 
 # --- suggestions ------------------------------------------------------------------------------
 

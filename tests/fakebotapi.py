@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import BodyPartReader, ClientSession, ClientTimeout, web
+from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, web
 
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 MAX_TEXT = 4096
@@ -558,9 +558,9 @@ class FakeBotAPI:
         self._webhook_wake = asyncio.Event()
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
@@ -640,11 +640,16 @@ class FakeBotAPI:
         """The index of the next call; pass it as `since=` to wait only for later calls."""
         return len(self.calls)
 
-    def find(self, method: str, *, since: int = 0, ok: bool | None = None, **match: Any) -> list[Call]:
-        """Recorded calls of `method` whose params equal every `match` item (and answered `ok`, if given)."""
+    def find(
+        self, method: str, *, since: int = 0, ok: bool | None = None, answered: bool = True, **match: Any
+    ) -> list[Call]:
+        """Calls of `method` whose params equal every `match` item: answered (and `ok`, if given) by default,
+        or with `answered=False` also those still in progress (a pending long poll or hanging request)."""
         found = []
         for c in self.calls[since:]:
             if c.method.lower() != method.lower() or (ok is not None and c.ok is not ok):
+                continue
+            if answered and c.ok is None:
                 continue
             if all(c.params.get(k) == v for k, v in match.items()):
                 found.append(c)
@@ -652,22 +657,23 @@ class FakeBotAPI:
 
     async def wait_for(
         self, method: str, count: int = 1, *, timeout: float = 5.0, since: int = 0, ok: bool | None = None,
-        **match: Any,
+        answered: bool = True, **match: Any,
     ) -> list[Call]:
-        """Wait until `count` matching calls were answered; return the first `count` of them."""
+        """Wait until `count` matching calls were answered (or arrived); return the first `count` of them."""
         assert self._cond is not None, "server not started"
+
+        def enough() -> bool:
+            return len(self.find(method, since=since, ok=ok, answered=answered, **match)) >= count
+
         async with self._cond:
             try:
-                await asyncio.wait_for(
-                    self._cond.wait_for(lambda: len(self.find(method, since=since, ok=ok, **match)) >= count),
-                    timeout,
-                )
+                await asyncio.wait_for(self._cond.wait_for(enough), timeout)
             except TimeoutError:
                 seen = "\n  ".join(repr(c) for c in self.calls[since:] if c.method != "getUpdates")
                 raise AssertionError(
                     f"timed out after {timeout}s waiting for {count} x {method} {match or ''}; calls seen:\n  {seen}"
                 ) from None
-        return self.find(method, since=since, ok=ok, **match)[:count]
+        return self.find(method, since=since, ok=ok, answered=answered, **match)[:count]
 
     def sent_texts(self, chat_id: int | None = None) -> list[str]:
         """Plain texts (and captions) of every message successfully sent, optionally to one chat."""
@@ -909,6 +915,7 @@ class FakeBotAPI:
             return web.json_response(bad_request("can't parse request body").envelope(), status=400)
         call = Call(method_name, params, time.monotonic(), files=files)
         self.calls.append(call)
+        await self._notify()
         fault = self._take_fault(method_name, params)
         try:
             if fault is not None:
@@ -931,7 +938,6 @@ class FakeBotAPI:
     async def _apply_fault(self, fault: Fault, call: Call) -> None:
         assert self._closing is not None
         if fault.hang:
-            await self._notify()
             await self._closing.wait()
             raise ApiError(500, "Internal Server Error: server shutting down")
         if fault.delay:
@@ -1079,17 +1085,18 @@ class FakeBotAPI:
         if isinstance(allowed, list):
             self._allowed = frozenset(allowed) if allowed else DEFAULT_ALLOWED
         self._confirm(offset)
-        self._poll_generation += 1
-        generation = self._poll_generation
         deadline = asyncio.get_running_loop().time() + timeout
         async with self._cond:
+            self._poll_generation += 1
+            generation = self._poll_generation
+            self._cond.notify_all()  # an older long poll ends with 409 Conflict
             while True:
-                self._drop_unallowed()
-                if self.updates or self._closing.is_set() or self.webhook:
-                    break
                 if generation != self._poll_generation:
                     raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                                         "make sure that only one bot instance is running")
+                self._drop_unallowed()
+                if self.updates or self._closing.is_set() or self.webhook:
+                    break
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     break
@@ -1405,7 +1412,7 @@ class FakeBotAPI:
                         status: int | str = resp.status
                         ok = 200 <= resp.status < 300
                         error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
-                except (OSError, asyncio.TimeoutError) as e:  # noqa: UP041 - aiohttp raises both
+                except (OSError, ClientError, TimeoutError) as e:
                     status, ok, error = type(e).__name__, False, "Connection refused"
                 self.webhook_posts.append((update["update_id"], status))
                 if ok:

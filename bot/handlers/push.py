@@ -1,6 +1,310 @@
-"""Placeholder: filled in by its feature."""
+"""Practice of the day: /subscribe /unsubscribe /settime /today /status /push and the push tick.
 
-from bot.commands import Callback, Command  # noqa: F401
+Scheduling is restart-safe by construction: `tick` (run by the adapters about every 30 s) derives what is due
+from svc.now() and the store alone. Delivery is at-most-once per chat and date: the claim for (chat, date) is
+written durably BEFORE sending, so a crash right after sending never causes a second push; the claim is released
+(status "failed", retried on a later tick within the grace) only when the sender reports a definite failure
+with nothing delivered yet. A push missed by downtime is sent once at start if still within
+config.push.grace_minutes of its time, otherwise skipped and logged.
+"""
 
-COMMANDS: list = []
-CALLBACKS: list = []
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot import commands, texts
+from bot import practice as P
+from bot.commands import Callback, Command, Tick
+from bot.core import ChatGone, ChatMoved, DeliveryError, Reply, Request
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: At most this many chats are being delivered to at once (the adapter's rate limiter paces the rest).
+CONCURRENCY = 32
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _ids(svc: Services) -> list[str]:
+    return [str(p.id) for p in svc.content.practices]
+
+
+def _practice(svc: Services, pid: str) -> Any:
+    return next(p for p in svc.content.practices if str(p.id) == pid)
+
+
+def _tz_label(svc: Services) -> str:
+    name = svc.config.bot.timezone
+    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+
+
+def _update(svc: Services, chat_id: int, fn: Any) -> Any:
+    return svc.store.push_update(chat_id, fn, P.new_doc)
+
+
+def day_pick(svc: Services, chat_id: int, day: date) -> Any | None:
+    """The chat's practice for `day` (recorded, so /today and the push agree); None if there is no content."""
+    ids = _ids(svc)
+    pid = _update(svc, chat_id, lambda doc: P.pick_doc(doc, day, ids))
+    return _practice(svc, pid) if pid is not None else None
+
+
+def practice_parts(item: Any, day: date) -> list[str]:
+    """The push message for a practice on a day, split into Telegram-sized parts."""
+    return texts.split_message(texts.practice_message(item.title, item.body, item.source, day))
+
+
+def _fallback_year(doc: dict[str, Any] | None, next_at: datetime | None, now: datetime) -> int | None:
+    """The year whose 工作日 schedule falls back to Mon–Fri, if that affects this chat's pushes."""
+    sub = (doc or {}).get("sub")
+    if not sub or sub["mode"] != P.WORKDAYS:
+        return None
+    for year in (now.year, (next_at or now).year):
+        if not P.calendar_covers(year):
+            return year
+    return None
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+async def _may_configure(req: Request, svc: Services) -> bool:
+    """Private chats configure themselves; in groups only admins and configured officers may."""
+    return req.is_private or await commands.is_officer(req, svc)
+
+
+async def subscribe(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/subscribe [HH:MM] [工作日|每天]: subscribe this chat (or change its schedule)."""
+    if not await _may_configure(req, svc):
+        return [Reply(texts.PUSH_ADMINS_ONLY)]
+    parsed = P.parse_schedule(args)
+    if parsed is None:
+        return [Reply(texts.PUSH_USAGE)]
+    t, mode = parsed
+    doc = svc.store.push_doc(req.chat_id)
+    old = (doc or {}).get("sub")
+    if old and t is None and mode is None:
+        return [Reply(texts.already_subscribed(old["time"], old["mode"]))]
+    hhmm = t.strftime("%H:%M") if t else (old["time"] if old else svc.config.push.default_time)
+    mode = mode or (old["mode"] if old else svc.config.push.default_mode)
+    return [_set_schedule(req, svc, hhmm, mode, changed=bool(old))]
+
+
+async def settime(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/settime HH:MM [工作日|每天]: change the push time (and mode) of a subscribed chat."""
+    if not await _may_configure(req, svc):
+        return [Reply(texts.PUSH_ADMINS_ONLY)]
+    parsed = P.parse_schedule(args)
+    if parsed is None or parsed[0] is None:
+        return [Reply(texts.SETTIME_USAGE)]
+    old = (svc.store.push_doc(req.chat_id) or {}).get("sub")
+    if not old:
+        return [Reply(texts.NOT_SUBSCRIBED)]
+    t, mode = parsed
+    return [_set_schedule(req, svc, t.strftime("%H:%M"), mode or old["mode"], changed=True)]
+
+
+def _set_schedule(req: Request, svc: Services, hhmm: str, mode: str, changed: bool) -> Reply:
+    """Store the chat's schedule; pushes count from now on (an earlier time today waits for tomorrow)."""
+    now = svc.now()
+    sub = {"time": hhmm, "mode": mode, "since": now.isoformat(), "chat_type": req.chat_type,
+           "title": req.chat_title[:100], "by": req.user_id}
+
+    def apply(doc: dict[str, Any]) -> dict[str, Any]:
+        doc["sub"] = sub
+        return doc
+
+    doc = _update(svc, req.chat_id, apply)
+    log.info("chat %s subscribed: %s %s (by %s)", req.chat_id, mode, hhmm, req.user_id)
+    next_at = P.next_push(doc, now, svc.config.push.grace_minutes)
+    return Reply(texts.subscribed(hhmm, mode, next_at, _tz_label(svc), changed))
+
+
+async def unsubscribe(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/unsubscribe: stop the daily push for this chat (its rotation is kept for a later re-subscribe)."""
+    if not await _may_configure(req, svc):
+        return [Reply(texts.PUSH_ADMINS_ONLY)]
+    if not _unsubscribe(svc, req.chat_id):
+        return [Reply(texts.NOT_SUBSCRIBED)]
+    log.info("chat %s unsubscribed by %s", req.chat_id, req.user_id)
+    return [Reply(texts.UNSUBSCRIBED)]
+
+
+def _unsubscribe(svc: Services, chat_id: int) -> bool:
+    def apply(doc: dict[str, Any]) -> bool:
+        was = bool(doc.get("sub"))
+        doc["sub"] = None
+        return was
+
+    return bool(svc.store.push_doc(chat_id)) and bool(_update(svc, chat_id, apply))
+
+
+async def today(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/today: exactly what today's push sends (or sent) to this chat."""
+    day = svc.now().date()
+    item = day_pick(svc, req.chat_id, day)
+    if item is None:
+        return [Reply(texts.PUSH_NO_CONTENT)]
+    return [Reply(part) for part in practice_parts(item, day)]
+
+
+async def status(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/status: subscribed or not, schedule, next push (date and time), practices left in this round."""
+    now = svc.now()
+    doc = svc.store.push_doc(req.chat_id)
+    ids = _ids(svc)
+    sub = (doc or {}).get("sub")
+    next_at = P.next_push(doc, now, svc.config.push.grace_minutes) if doc else None
+    left = P.left_in_round(doc or P.new_doc(req.chat_id), ids) if ids else 0
+    return [Reply(texts.push_status(
+        sub["time"] if sub else None, sub["mode"] if sub else None, next_at, _tz_label(svc),
+        left, len(ids), _fallback_year(doc, next_at, now),
+    ))]
+
+
+async def push_now(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/push (admins/officers): today's push, sent to this chat now to try it out (not counted as the push)."""
+    if not await commands.is_officer(req, svc):
+        return [Reply(texts.PUSH_OFFICERS_ONLY)]
+    return await today(req, svc, args)
+
+
+# --- the tick: scheduled delivery -------------------------------------------------------------------
+
+
+async def tick(svc: Services) -> None:
+    """Deliver every due push once; record (and log) pushes missed past the grace. Safe to run any time."""
+    if svc.sender is None:
+        return
+    now = svc.now()
+    grace = svc.config.push.grace_minutes
+    due: list[tuple[int, date]] = []
+    for doc in svc.store.push_docs():
+        days, missed = P.due_days(doc, now, grace)
+        due += [(doc["chat_id"], d) for d in days]
+        for day in missed:
+            _record_missed(svc, doc["chat_id"], day, now)
+    if not due:
+        return
+    if not svc.content.practices:
+        log.warning("%d pushes due but there are no practices in the content", len(due))
+        return
+    sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(chat_id: int, day: date) -> None:
+        async with sem:
+            await deliver(svc, chat_id, day)
+
+    await asyncio.gather(*(one(c, d) for c, d in due))
+
+
+def _record_missed(svc: Services, chat_id: int, day: date, now: datetime) -> None:
+    def apply(doc: dict[str, Any]) -> None:
+        if day.isoformat() not in doc.get("deliveries", {}):
+            P.mark_doc(doc, day, "missed", now)
+
+    _update(svc, chat_id, apply)
+    log.warning("push to chat %s for %s missed (bot was down past the %d-minute grace); skipped",
+                chat_id, day, svc.config.push.grace_minutes)
+
+
+async def deliver(svc: Services, chat_id: int, day: date) -> str:
+    """Claim (durably), then send the day's practice to one chat; returns the final delivery status."""
+    assert svc.sender is not None
+    ids = _ids(svc)
+    now = svc.now()
+    pid = _update(svc, chat_id, lambda doc: P.claim_doc(doc, day, now, ids))
+    if pid is None:
+        return "skipped"  # not subscribed any more, already claimed, or no content
+    parts = practice_parts(_practice(svc, pid), day)
+    status, target = await _send_parts(svc, chat_id, parts)
+    _update(svc, target, lambda doc: P.mark_doc(doc, day, status, svc.now()))
+    if status == "sent":
+        log.info("pushed %s to chat %s for %s", pid, target, day)
+    return status
+
+
+async def _send_parts(svc: Services, chat_id: int, parts: Sequence[str]) -> tuple[str, int]:
+    """Send the parts, following a migration once; returns (status, chat id the record now lives under).
+
+    Status: "sent"; "failed" (definite failure, nothing delivered: retried later); "partial"; "gone";
+    "unknown" (a timeout or unexpected error: it may have arrived, so never retried).
+    """
+    assert svc.sender is not None
+    sent = 0
+    target = chat_id
+    while sent < len(parts):
+        try:
+            await svc.sender(Reply(chat_id=target, text=parts[sent]))
+            sent += 1
+        except ChatMoved as e:
+            if target != chat_id:
+                log.warning("chat %s moved twice during one push; giving up", chat_id)
+                return ("partial" if sent else "failed"), target
+            chat_migrated(svc, target, e.new_chat_id)
+            target = e.new_chat_id
+        except ChatGone as e:
+            chat_removed(svc, target)
+            log.info("chat %s gone during push (%s)", target, e.reason)
+            return "gone", target
+        except DeliveryError as e:
+            if _ambiguous(e):
+                log.warning("push to chat %s timed out; may have arrived, not retried: %s", target, e)
+                return "unknown", target
+            log.warning("push to chat %s failed (%d/%d parts sent): %s", target, sent, len(parts), e)
+            return ("partial" if sent else "failed"), target
+        except Exception:
+            log.exception("push to chat %s: unexpected error; not retried (at-most-once)", target)
+            return "unknown", target
+    return "sent", target
+
+
+def _ambiguous(e: BaseException) -> bool:
+    """A timeout: the message may have been delivered, so retrying could send it twice."""
+    cause = e.__cause__
+    return cause is not None and (
+        isinstance(cause, TimeoutError) or any(c.__name__ == "TimedOut" for c in type(cause).__mro__)
+    )
+
+
+# --- chat lifecycle (called by the Telegram adapter) -------------------------------------------------
+
+
+def chat_removed(svc: Services, chat_id: int) -> None:
+    """The bot was kicked from / left a chat, or the user blocked it: unsubscribe it."""
+    if _unsubscribe(svc, chat_id):
+        log.info("chat %s removed the bot; unsubscribed", chat_id)
+
+
+def chat_migrated(svc: Services, old_id: int, new_id: int) -> None:
+    """A group became a supergroup: move its subscription, rotation and delivery records to the new id."""
+    if old_id == new_id:
+        return
+    if svc.store.push_move(old_id, new_id):
+        log.info("chat %s migrated to %s; push subscription moved", old_id, new_id)
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+COMMANDS: list[Command] = [
+    Command("today", ("今日一招", "每日一招", "今日"), "查看今天的一招（与当天推送一致）", today, usage="/today"),
+    Command("subscribe", ("订阅",), "订阅每日一招，可带时间和方式", subscribe,
+            usage="/subscribe [HH:MM] [工作日|每天]", audience="officer"),
+    Command("settime", ("推送时间",), "修改每日一招的推送时间", settime,
+            usage="/settime HH:MM [工作日|每天]", audience="officer"),
+    Command("unsubscribe", ("取消订阅",), "取消每日一招的订阅", unsubscribe, usage="/unsubscribe",
+            audience="officer"),
+    Command("status", ("状态",), "查看订阅状态和下次推送时间", status, usage="/status"),
+    Command("push", ("推送",), "立即在本群试发今天的一招（不计入每日推送）", push_now, usage="/push",
+            audience="officer"),
+]
+CALLBACKS: list[Callback] = []
+TICKS: list[Tick] = [tick]

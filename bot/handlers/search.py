@@ -1,11 +1,132 @@
-"""Placeholder: filled in by its feature."""
+"""Keyword search: /search, /s, 搜索/查/查询, plain text in private chats, 更多/全文 buttons and inline mode.
 
-from bot.commands import Callback, Command  # noqa: F401
+Callback data (<= 64 bytes): `srch:m:<offset>:<query>` when the query fits, else `srch:k:<offset>:<key>` with
+the query kept in the engine's bounded LRU (a key from before a restart answers "expired"); `srch:f:<key>`
+opens one passage in full (the key is a hash of the passage id, stable across restarts).
+"""
 
-COMMANDS: list = []
-CALLBACKS: list = []
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from bot import texts
+from bot.commands import Callback, Command
+from bot.core import MAX_CALLBACK_BYTES, Button, InlineResult, Reply, Request
+from bot.search import MAX_QUERY_CHARS, SearchResult, passage_key, passage_title
+
+if TYPE_CHECKING:
+    from bot.search import SearchEngine
+    from bot.services import Services
+
+PREFIX = "srch"
+PAGE = 3
+INLINE_LIMIT = 10
 
 
-async def plain_text(req, svc, text):  # type: ignore[no-untyped-def]
-    """Placeholder: plain text in a private chat goes to search."""
-    return []
+def _clean(query: str) -> tuple[str, bool]:
+    """The query with whitespace collapsed, cut to MAX_QUERY_CHARS; and whether it was cut."""
+    query = " ".join((query or "").split())
+    return query[:MAX_QUERY_CHARS], len(query) > MAX_QUERY_CHARS
+
+
+def _more_data(engine: SearchEngine, query: str, offset: int) -> str:
+    """Callback data for the next page: the query itself when it fits, else a remembered key."""
+    data = f"{PREFIX}:m:{offset}:{query}"
+    if len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES:
+        return data
+    return f"{PREFIX}:k:{offset}:{engine.remember(query)}"
+
+
+def _page(engine: SearchEngine, query: str, offset: int, truncated: bool = False) -> list[Reply]:
+    """One page of results with 全文 and 更多 buttons, or the suggestions when nothing matched."""
+    result: SearchResult = engine.search(query, limit=PAGE, offset=offset)
+    if not result.hits:
+        if result.total and offset:
+            return [Reply(texts.search_no_more(query))]
+        buttons = [[Button(texts.search_btn_suggestion(s), data=d)] for s in result.suggestions
+                   if len((d := f"{PREFIX}:m:0:{s}").encode("utf-8")) <= MAX_CALLBACK_BYTES]
+        return [Reply(texts.search_nothing(query, result.suggestions), buttons=buttons[:5])]
+    rows = [(passage_title(h.passage), h.passage.text, h.passage.source, h.terms) for h in result.hits]
+    text = texts.search_page(query, rows, offset, result.total, result.fallback, truncated)
+    full = [Button(texts.search_btn_full(offset + i), data=f"{PREFIX}:f:{passage_key(h.passage.id)}")
+            for i, h in enumerate(result.hits, 1)]
+    buttons = [full]
+    if offset + len(result.hits) < result.total:
+        buttons.append([Button(texts.SEARCH_BTN_MORE, data=_more_data(engine, query, offset + PAGE))])
+    return [Reply(text, buttons=buttons)]
+
+
+async def _engine(svc: Services) -> SearchEngine:
+    """The shared engine; a first build (no cache yet) runs off the event loop."""
+    if svc._search is None:
+        return await asyncio.to_thread(lambda: svc.search)
+    return svc.search
+
+
+async def run_search(req: Request, svc: Services, args: str) -> list[Reply]:
+    """Search for `args`; a usage hint if it is empty."""
+    query, truncated = _clean(args)
+    if not query:
+        return [Reply(texts.SEARCH_USAGE)]
+    engine = await _engine(svc)
+    if not engine.analyse(query) and not any(ch.isalnum() for ch in query):
+        return [Reply(texts.SEARCH_NO_WORDS)]
+    return _page(engine, query, 0, truncated)
+
+
+async def plain_text(req: Request, svc: Services, text: str) -> list[Reply]:
+    """Plain text in a private chat (or addressed to the bot in a group) is a search."""
+    return await run_search(req, svc, text)
+
+
+async def on_callback(req: Request, svc: Services, rest: str) -> list[Reply]:
+    """`m:<offset>:<query>`, `k:<offset>:<key>` (更多) and `f:<key>` (全文)."""
+    kind, _, tail = rest.partition(":")
+    engine = await _engine(svc)
+    if kind == "f":
+        passage = engine.passage_by_key(tail)
+        if passage is None:
+            return [Reply(toast=texts.SEARCH_PASSAGE_GONE)]
+        parts = texts.search_full(passage_title(passage), passage.text, passage.source)
+        return [Reply(part) for part in parts]
+    if kind in ("m", "k"):
+        off, _, value = tail.partition(":")
+        query = value if kind == "m" else engine.recall(value)
+        if not off.isdigit() or not query:
+            return [Reply(toast=texts.SEARCH_EXPIRED)]
+        return _page(engine, query, int(off))
+    return [Reply(toast=texts.SEARCH_EXPIRED)]
+
+
+async def inline(query: str, svc: Services) -> list[InlineResult]:
+    """Inline mode (`@bot 关键词`): the best passages; with an empty query, a few practices."""
+    query, _ = _clean(query)
+    if not query:
+        return [
+            InlineResult(
+                id=f"pr-{p.id}"[:64],
+                title=f"{texts.SEARCH_INLINE_PRACTICE}：{p.title}",
+                description=texts.search_plain_snippet(p.body),
+                text=texts.search_inline_text(p.title, p.body, p.source),
+            )
+            for p in list(svc.content.practices)[:5]
+        ]
+    engine = await _engine(svc)
+    result = engine.search(query, limit=INLINE_LIMIT)
+    return [
+        InlineResult(
+            id=passage_key(h.passage.id),
+            title=passage_title(h.passage) or h.passage.text[:20],
+            description=texts.search_plain_snippet(h.passage.text),
+            text=texts.search_inline_text(passage_title(h.passage), h.passage.text, h.passage.source),
+        )
+        for h in result.hits
+    ]
+
+
+COMMANDS = [
+    Command("search", ("搜索", "查询", "查"), texts.SEARCH_HELP, run_search, usage="/search 关键词"),
+    Command("s", (), texts.SEARCH_SHORT_HELP, run_search, usage="/s 关键词", menu=False),
+]
+CALLBACKS = [Callback(PREFIX, on_callback)]

@@ -1,6 +1,456 @@
-"""Placeholder: filled in by its feature."""
+"""合理化建议: /suggest (quick or guided, named or anonymous), /mine, /cancel, and officers' /review,
+/reject, /note, /export, /stats, plus the weekly overdue reminder (TICKS).
 
-from bot.commands import Callback, Command  # noqa: F401
+The lifecycle and rules live in bot/suggestions.py; export and statistics in bot/export.py.
+"""
 
-COMMANDS: list = []
-CALLBACKS: list = []
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot import commands as flows  # start_flow/get_flow/end_flow (defined after the table loads)
+from bot import suggestions as sg
+from bot import texts
+from bot.commands import Callback, Command
+from bot.core import Button, DeliveryError, Reply, Request
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+PREFIX = "sg"
+#: svc.pending key remembering the group a member came from via the deep link (memory only).
+_ORIGIN = "suggest-origin"
+_META_WEEK = "overdue_week"
+_EXPORT_KEEP_SECONDS = 3600
+
+
+def _timeout(svc: Services) -> int:
+    return svc.config.suggestions.flow_timeout_minutes
+
+
+def _origin(req: Request) -> sg.Origin:
+    return sg.Origin(req.chat_id, req.chat_title, req.is_group, req.user_id, req.user_name)
+
+
+def _deeplink(req: Request, start: str = "") -> str:
+    return f"https://t.me/{req.bot_username}" + (f"?start={start}" if start else "")
+
+
+def _private_only(req: Request) -> list[Reply]:
+    return [Reply(texts.SG_PRIVATE_ONLY, buttons=[[Button(texts.SG_BTN_OPEN_PRIVATE, url=_deeplink(req))]])]
+
+
+def _notify(req: Request, rec: dict[str, Any], note: str) -> list[Reply]:
+    """The private message to a named proposer about a status change (none for anonymous)."""
+    pid = rec.get("proposer_id")
+    if rec.get("anonymous") or pid is None or pid == req.user_id:
+        return []
+    return [Reply(texts.sg_notify(rec["number"], rec["status"], note, rec["text"]), chat_id=pid)]
+
+
+# --- submitting --------------------------------------------------------------------------------
+
+
+def _submit(svc: Services, origin: sg.Origin, text: str, category: str, anon: bool) -> str:
+    """Submit and return the receipt, or the refusal, as message text."""
+    try:
+        rec = sg.submit(svc, origin, text, category, anon)
+    except sg.SuggestError as e:
+        return str(e)
+    return texts.sg_receipt(rec["number"], rec["category"], anon, origin.is_group)
+
+
+def _category_buttons() -> list[list[Button]]:
+    cats = [Button(c, data=f"{PREFIX}:c:{i}") for i, c in enumerate(sg.CATEGORIES)]
+    rows = [cats[i : i + 2] for i in range(0, len(cats), 2)]
+    return [*rows, [Button(texts.SG_BTN_CANCEL, data=f"{PREFIX}:x")]]
+
+
+def _sign_buttons() -> list[list[Button]]:
+    return [
+        [Button(texts.SG_BTN_NAMED, data=f"{PREFIX}:s:n"), Button(texts.SG_BTN_ANON, data=f"{PREFIX}:s:a")],
+        [Button(texts.SG_BTN_CANCEL, data=f"{PREFIX}:x")],
+    ]
+
+
+def _confirm_buttons() -> list[list[Button]]:
+    return [[Button(texts.SG_BTN_CONFIRM, data=f"{PREFIX}:k"), Button(texts.SG_BTN_CANCEL, data=f"{PREFIX}:x")]]
+
+
+def _begin(req: Request, svc: Services, origin: sg.Origin) -> list[Reply]:
+    """Start the guided flow in this (private) chat; `origin` is the group it was asked from, if any."""
+    state = {"step": "cat", "chat_id": origin.chat_id, "chat_title": origin.chat_title, "group": origin.is_group}
+    flows.start_flow(req, svc, _flow_text, _timeout(svc), kind="suggest", **state)
+    return [Reply(texts.SG_CHOOSE_CATEGORY, buttons=_category_buttons())]
+
+
+async def suggest(req: Request, svc: Services, args: str) -> list[Reply]:
+    """`/suggest 内容` submits at once (named); `/suggest` alone starts the guided flow."""
+    if args.strip():
+        category, text = sg.parse_quick(args)
+        if not text:
+            return [Reply(texts.SG_USAGE)]
+        return [Reply(_submit(svc, _origin(req), text, category, anon=False))]
+    if req.is_group:
+        expires = svc.now() + timedelta(minutes=_timeout(svc))
+        svc.pending[(_ORIGIN, req.user_id)] = (req.chat_id, req.chat_title, expires)  # type: ignore[index]
+        button = Button(texts.SG_BTN_PRIVATE, url=_deeplink(req, "suggest"))
+        return [Reply(texts.SG_GROUP_GO_PRIVATE, buttons=[[button]])]
+    return _begin(req, svc, _origin(req))
+
+
+async def start_from_deeplink(req: Request, svc: Services) -> list[Reply]:
+    """`/start suggest` (the group's deep link): the guided flow in private, credited to that group."""
+    hint = svc.pending.pop((_ORIGIN, req.user_id), None)  # type: ignore[call-overload]
+    origin = _origin(req)
+    if hint is not None and hint[2] >= svc.now():
+        origin = sg.Origin(hint[0], hint[1], True, req.user_id, req.user_name)
+    return _begin(req, svc, origin)
+
+
+def _flow(req: Request, svc: Services, step: str | None = None) -> Any:
+    """This user's suggestion flow here (at `step`, if given), or None."""
+    p = flows.get_flow(req, svc)
+    if p is None or p.state.get("kind") != "suggest" or (step and p.state.get("step") != step):
+        return None
+    p.expires = svc.now() + timedelta(minutes=_timeout(svc))
+    return p
+
+
+async def _flow_text(req: Request, svc: Services, text: str) -> list[Reply]:
+    """A plain message during the guided flow: the category name, the text, or a nudge to the buttons."""
+    p = _flow(req, svc)
+    if p is None:
+        return [Reply(texts.SG_FLOW_EXPIRED)]
+    step = p.state["step"]
+    if step == "cat":
+        if text.strip() in sg.CATEGORIES:
+            return _choose_category(svc, p, text.strip(), edit=False)
+        return [Reply(texts.SG_CATEGORY_BY_BUTTON, buttons=_category_buttons())]
+    if step == "text":
+        try:
+            sg.check_length(svc, text)
+        except sg.SuggestError as e:
+            return [Reply(str(e))]
+        p.state.update(step="sign", text=text.strip())
+        return [Reply(texts.sg_ask_sign(p.state["category"], p.state["text"]), buttons=_sign_buttons())]
+    if step == "sign":
+        if text.strip() in (texts.SG_BTN_NAMED, texts.SG_BTN_ANON):
+            return _choose_sign(p, text.strip() == texts.SG_BTN_ANON, edit=False)
+        return [Reply(texts.SG_SIGN_BY_BUTTON, buttons=_sign_buttons())]
+    return [Reply(texts.SG_CONFIRM_BY_BUTTON, buttons=_confirm_buttons())]
+
+
+def _choose_category(svc: Services, p: Any, category: str, edit: bool) -> list[Reply]:
+    p.state.update(step="text", category=category)
+    cfg = svc.config.suggestions
+    return [Reply(texts.sg_ask_text(category, cfg.min_chars, cfg.max_chars), edit=edit)]
+
+
+def _choose_sign(p: Any, anonymous: bool, edit: bool) -> list[Reply]:
+    p.state.update(step="confirm", anonymous=anonymous)
+    text = texts.sg_confirm(p.state["category"], p.state["text"], anonymous)
+    return [Reply(text, buttons=_confirm_buttons(), edit=edit)]
+
+
+async def _flow_button(req: Request, svc: Services, action: str, arg: str) -> list[Reply]:
+    """Category / sign / confirm / cancel buttons of the guided flow."""
+    if action == "x":
+        flows.end_flow(req, svc)
+        return [Reply(texts.SG_CANCELLED, edit=True)]
+    step = {"c": "cat", "s": "sign", "k": "confirm"}[action]
+    p = _flow(req, svc, step)
+    if p is None:
+        return [Reply(texts.SG_FLOW_EXPIRED, edit=True, toast=texts.SG_FLOW_EXPIRED)]
+    if action == "c":
+        if not arg.isdigit() or int(arg) >= len(sg.CATEGORIES):
+            return [Reply(toast=texts.BUTTON_EXPIRED)]
+        return _choose_category(svc, p, sg.CATEGORIES[int(arg)], edit=True)
+    if action == "s":
+        return _choose_sign(p, arg == "a", edit=True)
+    st = p.state
+    flows.end_flow(req, svc)
+    origin = sg.Origin(st["chat_id"], st["chat_title"], st["group"], req.user_id, req.user_name)
+    return [Reply(_submit(svc, origin, st["text"], st["category"], st["anonymous"]), edit=True)]
+
+
+async def cancel(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/cancel: end any pending guided flow in this chat."""
+    if flows.end_flow(req, svc) is None:
+        return [Reply(texts.SG_NOTHING_TO_CANCEL)]
+    return [Reply(texts.SG_CANCELLED)]
+
+
+async def mine(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/mine: the member's own named suggestions and their status (in private)."""
+    if not req.is_private:
+        return _private_only(req)
+    own = sg.mine(svc, req.user_id)
+    if not own:
+        return [Reply(texts.SG_MINE_EMPTY)]
+    return [Reply(texts.sg_mine(own[:15], len(own)))]
+
+
+# --- reviewing ---------------------------------------------------------------------------------
+
+
+async def _officer_gate(req: Request, svc: Services) -> list[Reply] | None:
+    """A refusal unless this is a private chat with someone who may review; None if allowed."""
+    if not req.is_private:
+        return _private_only(req)
+    if not await sg.is_reviewer(svc, req.user_id):
+        return [Reply(texts.SG_NOT_OFFICER)]
+    return None
+
+
+async def _page(req: Request, svc: Services, page: int, edit: bool) -> list[Reply]:
+    items = await sg.reviewable(svc, req.user_id, sg.OPEN)
+    if not items:
+        return [Reply(texts.SG_REVIEW_EMPTY, edit=edit)]
+    pages = sg.pages(len(items), PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    start = page * PAGE_SIZE
+    shown = items[start : start + PAGE_SIZE]
+    rows = [[Button(f"{r['number']} · {r['status']}", data=f"{PREFIX}:v:{r['number']}")] for r in shown]
+    nav = []
+    if page > 0:
+        nav.append(Button(texts.SG_BTN_PREV, data=f"{PREFIX}:p:{page - 1}"))
+    if page < pages - 1:
+        nav.append(Button(texts.SG_BTN_NEXT, data=f"{PREFIX}:p:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    text = texts.sg_review_page(shown, page, pages, len(items), start)
+    return [Reply(text, buttons=rows, edit=edit)]
+
+
+def _detail(rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
+    number = rec["number"]
+    actions = [
+        Button(sg.ACTION_LABELS[a], data=f"{PREFIX}:t:{number}:{a}")
+        for a, (_target, need) in sg.ACTIONS.items()
+        if rec["status"] == need
+    ]
+    rows = [actions] if actions else []
+    note_btn = Button(texts.SG_BTN_NOTE, data=f"{PREFIX}:n:{number}")
+    rows.append([note_btn, Button(texts.SG_BTN_BACK, data=f"{PREFIX}:p:0")])
+    return Reply(texts.sg_detail(rec), buttons=rows, edit=edit, toast=toast)
+
+
+async def review(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/review: open suggestions this officer may handle, five a page, each with its buttons."""
+    refusal = await _officer_gate(req, svc)
+    if refusal is not None:
+        return refusal
+    parsed = sg.parse_number(args)
+    if parsed is not None:
+        try:
+            return [_detail(await sg.get_for_review(svc, parsed[0], req.user_id), edit=False)]
+        except sg.SuggestError as e:
+            return [Reply(str(e))]
+    return await _page(req, svc, 0, edit=False)
+
+
+async def _apply(req: Request, svc: Services, number: str, action: str, note: str, edit: bool) -> list[Reply]:
+    """Change the status, answer the officer, and tell a named proposer."""
+    try:
+        rec = await sg.transition(svc, number, action, req.user_id, req.user_name, note)
+    except sg.SuggestError as e:
+        return [Reply(str(e), toast=texts.BUTTON_EXPIRED if edit else None)]
+    done = texts.sg_changed(number, rec["status"])
+    head = _detail(rec, edit=edit, toast=done) if edit else Reply(done)
+    return [head, *_notify(req, rec, note)]
+
+
+async def _reason_text(req: Request, svc: Services, text: str) -> list[Reply]:
+    """The next message after 不采纳 / 备注: the reason or the note."""
+    p = flows.get_flow(req, svc)
+    if p is None or p.state.get("kind") not in ("reject", "note"):
+        return [Reply(texts.SG_FLOW_EXPIRED)]
+    if not text.strip():
+        return [Reply(texts.SG_ACTION_EMPTY)]
+    flows.end_flow(req, svc)
+    number = p.state["number"]
+    if p.state["kind"] == "reject":
+        return await _apply(req, svc, number, "rej", text, edit=False)
+    return await _note(req, svc, number, text)
+
+
+async def _note(req: Request, svc: Services, number: str, note: str) -> list[Reply]:
+    try:
+        await sg.add_note(svc, number, req.user_id, req.user_name, note)
+    except sg.SuggestError as e:
+        return [Reply(str(e))]
+    return [Reply(texts.SG_NOTE_SAVED)]
+
+
+async def _review_button(req: Request, svc: Services, action: str, arg: str) -> list[Reply]:
+    """Review buttons: p:<page>, v:<number>, t:<number>:<action>, n:<number>."""
+    if not req.is_private:
+        return [Reply(toast=texts.SG_PRIVATE_ONLY)]
+    if action == "p":
+        if not await sg.is_reviewer(svc, req.user_id):
+            return [Reply(texts.SG_NOT_OFFICER, toast=texts.SG_NOT_OFFICER)]
+        return await _page(req, svc, int(arg) if arg.isdigit() else 0, edit=True)
+    number, _, act = arg.partition(":")
+    try:
+        rec = await sg.get_for_review(svc, number, req.user_id)
+    except sg.SuggestError as e:
+        return [Reply(str(e), toast=texts.SG_NOT_OFFICER_OF)]
+    if action == "v":
+        return [_detail(rec, edit=True)]
+    if action == "n":
+        flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="note", number=number)
+        return [Reply(texts.sg_ask_note(number))]
+    if act == "rej":
+        target, need = sg.ACTIONS["rej"]
+        if rec["status"] != need:
+            return [Reply(texts.sg_bad_transition(number, rec["status"], target, need))]
+        flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="reject", number=number)
+        return [Reply(texts.sg_ask_reason(number))]
+    return await _apply(req, svc, number, act, "", edit=True)
+
+
+async def reject(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/reject 编号 理由: 不采纳, with the reason sent to the proposer."""
+    refusal = await _officer_gate(req, svc)
+    if refusal is not None:
+        return refusal
+    parsed = sg.parse_number(args)
+    if parsed is None or not parsed[1]:
+        return [Reply(texts.SG_REJECT_USAGE)]
+    return await _apply(req, svc, parsed[0], "rej", parsed[1], edit=False)
+
+
+async def note(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/note 编号 内容: an officers' note (not sent to the proposer)."""
+    refusal = await _officer_gate(req, svc)
+    if refusal is not None:
+        return refusal
+    parsed = sg.parse_number(args)
+    if parsed is None or not parsed[1]:
+        return [Reply(texts.SG_NOTE_USAGE)]
+    return await _note(req, svc, parsed[0], parsed[1])
+
+
+async def on_button(req: Request, svc: Services, rest: str) -> list[Reply]:
+    """Every `sg:` button: the guided flow's and the review's."""
+    action, _, arg = rest.partition(":")
+    if action in ("c", "s", "k", "x"):
+        return await _flow_button(req, svc, action, arg)
+    if action in ("p", "v", "t", "n"):
+        return await _review_button(req, svc, action, arg)
+    return [Reply(toast=texts.BUTTON_EXPIRED)]
+
+
+# --- export & statistics --------------------------------------------------------------------------
+
+
+def _clean_exports(folder: Path) -> None:
+    """Remove exports older than an hour (they were sent already)."""
+    cutoff = time.time() - _EXPORT_KEEP_SECONDS
+    for f in folder.glob("*.xlsx"):
+        try:
+            if f.stat().st_mtime < cutoff:
+                f.unlink()
+        except OSError:
+            pass
+
+
+async def export(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/export: the suggestions this officer may review, as an .xlsx document."""
+    from bot.export import export_suggestions
+
+    refusal = await _officer_gate(req, svc)
+    if refusal is not None:
+        return refusal
+    allowed = {r["number"] for r in await sg.reviewable(svc, req.user_id)}
+    if not allowed:
+        return [Reply(texts.SG_EXPORT_EMPTY)]
+    now = svc.now()
+    folder = svc.config.data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _clean_exports(folder)
+    path = folder / f"合理化建议-{now:%Y%m%d-%H%M%S}-{req.user_id % 10000:04d}.xlsx"
+    count = await asyncio.to_thread(
+        export_suggestions, svc.store, "xlsx", path, svc.config.tz, select=lambda r: r["number"] in allowed
+    )
+    return [Reply(texts.sg_export_caption(count, now.isoformat()), document=path)]
+
+
+async def stats(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/stats: counts by status, category and month, 采纳率, and a chart."""
+    from bot.export import compute_stats, render_chart
+
+    refusal = await _officer_gate(req, svc)
+    if refusal is not None:
+        return refusal
+    records = await sg.reviewable(svc, req.user_id)
+    if not records:
+        return [Reply(texts.SG_STATS_EMPTY)]
+    st = compute_stats(records, svc.config.tz)
+    table = texts.sg_stats_table(st.by_status, st.by_category, st.by_month, st.adoption_rate, st.total)
+    try:
+        png = await asyncio.to_thread(render_chart, st)
+    except Exception:  # noqa: BLE001 - a broken chart must not cost the officer the numbers
+        log.exception("rendering the statistics chart failed")
+        png = None
+    if png is None:
+        return [Reply(table + "\n" + texts.SG_NO_CHART)]
+    return [Reply(texts.SG_STATS_CAPTION, photo=png), Reply(table)]
+
+
+# --- weekly overdue reminder ------------------------------------------------------------------------
+
+
+def _week_due(now: datetime) -> str | None:
+    """This ISO week's key ("2026-W47") once it is past Monday 09:00, else None."""
+    monday = (now - timedelta(days=now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    if now < monday:
+        return None
+    year, week, _ = now.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def overdue_tick(svc: Services) -> None:
+    """Weekly (from Monday 09:00, once per ISO week, recorded durably): overdue suggestions to officers."""
+    officers = svc.config.bot.officers
+    if svc.sender is None or not officers:
+        return
+    now = svc.now()
+    week = _week_due(now)
+    if week is None or svc.store.suggest_meta(_META_WEEK) == week:
+        return
+    svc.store.set_suggest_meta(_META_WEEK, week)  # before sending: at most once a week
+    items = sg.overdue(svc)
+    if not items:
+        return
+    text = texts.sg_overdue(items, svc.config.suggestions.overdue_days, now.isoformat())
+    for officer in officers:
+        try:
+            await svc.sender(Reply(text, chat_id=officer))
+        except DeliveryError as e:
+            log.warning("overdue reminder not delivered to an officer: %s", type(e).__name__)
+
+
+_OFFICER: dict[str, Any] = {"audience": "officer"}
+
+COMMANDS = [
+    Command("suggest", ("建议", "提建议"), "提合理化建议（可选类别、可匿名）", suggest, usage="/suggest 建议内容"),
+    Command("mine", ("我的建议",), "查看我提的建议及处理进度", mine, usage="/mine"),
+    Command("cancel", ("取消",), "取消正在进行的操作", cancel, usage="/cancel"),
+    Command("review", ("审核",), "审阅合理化建议（私聊）", review, usage="/review", **_OFFICER),
+    Command("reject", ("不采纳",), "不采纳并说明理由", reject, usage="/reject 编号 理由", menu=False, **_OFFICER),
+    Command("note", ("备注",), "给建议加备注（仅干部可见）", note, usage="/note 编号 内容", menu=False, **_OFFICER),
+    Command("export", ("导出",), "导出建议为 Excel", export, usage="/export", **_OFFICER),
+    Command("stats", ("统计",), "建议统计与采纳率", stats, usage="/stats", **_OFFICER),
+]
+CALLBACKS = [Callback(PREFIX, on_button)]
+TICKS = [overdue_tick]

@@ -1,0 +1,776 @@
+"""Content pipeline: seeds/*.txt (+ seeds/local/*.txt|md) -> content/ passages and practices; fast loading.
+
+`build()` cleans the seed essays into passages (one per paragraph, headings as sections, broken lines
+rejoined, duplicates merged), resolves the hand-curated `content/practices.toml` into `practices.json`
+and writes a manifest. `load_content()` reads the built files at every start (no jieba, no parsing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+PASSAGES_FILE = "passages.jsonl"
+PRACTICES_FILE = "practices.json"
+PRACTICES_INPUT = "practices.toml"
+MANIFEST_FILE = "manifest.json"
+#: Files of the search engineer that also live in content/; they take part in `Content.version` if present.
+EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt")
+SECTION_SEP = " › "
+TITLE_MAX = 30
+PRACTICE_TITLE_MAX = 20
+
+#: Censored / anonymised spots in the seeds that we must never fill in with invented words.
+PLACEHOLDER_RE = re.compile(r"[_＿*＊]")
+
+
+class ContentError(Exception):
+    """A build or load failure; the message is one line."""
+
+
+# --- data types ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One paragraph of the corpus, with its section path and where it came from."""
+
+    id: str
+    section: str
+    text: str
+    source: str
+    files: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        """A display title (<= 30 chars): the passage's lead phrase, else the section's last component."""
+        lead = lead_phrase(self.text)
+        if lead:
+            return _clip(lead, TITLE_MAX)
+        if self.section:
+            return _clip(self.section.split(SECTION_SEP)[-1], TITLE_MAX)
+        return _clip(re.split(r"(?<=[。！？])", self.text, maxsplit=1)[0].rstrip("。！？"), TITLE_MAX)
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A titled 'practice of the day' curated from one or more passages."""
+
+    id: str
+    title: str
+    body: str
+    source: str
+    tags: tuple[str, ...]
+    passages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    """All passages and practices, with a version hash for cache keys."""
+
+    passages: tuple[Passage, ...]
+    practices: tuple[Practice, ...]
+    version: str
+    _passage_index: dict[str, Passage] = field(default_factory=dict, repr=False, compare=False)
+    _practice_index: dict[str, Practice] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._passage_index.update((p.id, p) for p in self.passages)
+        self._practice_index.update((p.id, p) for p in self.practices)
+
+    def passage(self, pid: str) -> Passage | None:
+        """The passage with id `pid`, or None."""
+        return self._passage_index.get(pid)
+
+    def practice(self, pid: str) -> Practice | None:
+        """The practice with id `pid`, or None."""
+        return self._practice_index.get(pid)
+
+
+@dataclass
+class BuildSummary:
+    """What a build produced."""
+
+    files: int
+    passages: int
+    duplicates_merged: int
+    practices: int
+
+    def __str__(self) -> str:
+        return (
+            f"内容构建完成：{self.files} 个文件，{self.passages} 个段落，合并重复 {self.duplicates_merged} 处，"
+            f"{self.practices} 条每日一招 (files={self.files} passages={self.passages} "
+            f"duplicates_merged={self.duplicates_merged} practices={self.practices})"
+        )
+
+
+# --- small text helpers -------------------------------------------------------------------------
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_CN_NUM = "一二三四五六七八九十百"
+_ENUM_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cn", re.compile(rf"^[{_CN_NUM}]+、")),
+    ("paren", re.compile(rf"^[(（][{_CN_NUM}]+[)）]")),
+    ("num", re.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))")),
+    ("chapter", re.compile(rf"^第[{_CN_NUM}\d]+[章节部分篇][、：:\s]?")),
+)
+_ITEM_LEAD_RE = re.compile(rf"^(?:[{_CN_NUM}]是|其[{_CN_NUM}]+[，,、])")
+_SENTENCE_END = "。！？；!?;"
+_TERMINAL = "。！？；!?;…”’」』）)》】：:"
+_PIAN_RE = re.compile(r"^【篇[^】]{1,4}】")
+_BRACKET_RE = re.compile(r"^【([^】]{1,20})】$")
+_META_RE = re.compile(r"^[\[【［](?:关键词|关键字)[\]】］]")
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text`, cut to `limit` chars with an ellipsis if longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_clause(text: str) -> str:
+    """Text up to the first comma or sentence end."""
+    m = re.search(r"[，,。！？；：:]", text)
+    return text[: m.start()] if m else text
+
+
+def enumerator(text: str) -> tuple[str, str] | None:
+    """(kind, marker) if `text` starts with a list/heading enumerator such as 一、 (二) 1、 1．."""
+    for kind, rx in _ENUM_RES:
+        m = rx.match(text)
+        if m:
+            return kind, m.group(0)
+    return None
+
+
+def lead_phrase(text: str) -> str:
+    """The natural title of a numbered/bulleted item: '1、选择法。…' -> '选择法'; '' if none."""
+    numbered = enumerator(text)
+    rest = text[len(numbered[1]) :] if numbered else text
+    item = _ITEM_LEAD_RE.match(rest)
+    if item:
+        rest = rest[item.end() :]
+    m = re.search(r"[。！？；]", rest)
+    if not m or m.end() >= len(rest):
+        return ""  # a single sentence has no separate lead
+    first = rest[: m.start()]
+    if len(first) <= 20:
+        return first
+    if numbered or item:
+        clause = _first_clause(first)
+        return clause if len(clause) <= 20 else ""
+    return ""
+
+
+def normalise(text: str) -> str:
+    """NFC, collapsed whitespace; the form ids are hashed from."""
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(f"(?<=[{_CJK}，。、；：！？“”‘’（）《》]) (?=[{_CJK}，。、；：！？“”‘’（）《》])", "", text)
+
+
+def passage_id(text: str) -> str:
+    """Stable id: 'p' + first 10 hex of sha1 of the normalised text."""
+    return "p" + hashlib.sha1(normalise(text).encode("utf-8")).hexdigest()[:10]
+
+
+def _skeleton(text: str) -> str:
+    """Text without placeholders, punctuation and spaces, for near-duplicate matching."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN" and ch not in "_＿*＊")
+
+
+def _placeholders(text: str) -> int:
+    return len(PLACEHOLDER_RE.findall(text))
+
+
+# --- line cleaning (seed .txt) ------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    """One cleaned source line and what we know about it."""
+
+    text: str
+    marked: bool = False  # had a leading '>'
+    doc_start: bool = False  # a new essay begins (the seeds start each essay with one ASCII space)
+    heading_tail: bool = False  # a short heading fragment split off the front of this line
+
+
+def _clean_inline(text: str) -> str:
+    """Fix mis-encoded quotes, half-width punctuation in Chinese, doubled punctuation."""
+    text = text.replace("‚", "“").replace("‛", "”")
+    text = re.sub(rf"(?<=[{_CJK}”’）])\s*,\s*|\s*,\s*(?=[{_CJK}“‘（])", "，", text)
+    text = re.sub(rf"(?<=[{_CJK}”’）])\s*;\s*|\s*;\s*(?=[{_CJK}“‘（])", "；", text)
+    text = re.sub(r"([，。、；])\1+", r"\1", text)
+    return text
+
+
+def _clean_line(raw: str) -> _Line:
+    """Strip indentation (incl. full-width 　), '>' markers and fix punctuation."""
+    raw = raw.replace("\ufeff", "").rstrip()
+    doc_start = bool(re.match(r"^ (?=\S)", raw))
+    text = re.sub(r"[\xa0\u2000-\u200b\u3000]", " ", raw).strip(" \t")
+    marked = False
+    if text[:1] in (">", "＞"):
+        marked = True
+        text = text[1:].strip(" \t")
+    return _Line(_clean_inline(text), marked=marked, doc_start=doc_start)
+
+
+def _is_teaser(line: _Line, rest: str) -> bool:
+    """A truncated teaser ('…正确领...') whose words reappear right after it."""
+    text = line.text
+    if not (text.endswith("...") or text.endswith("…")):
+        return False
+    core = text.rstrip(".…").strip()
+    tail = core[-20:]
+    return len(core) >= 20 and tail in rest
+
+
+def _is_broken_heading(rest: str) -> bool:
+    """A line cut mid-phrase: ends with 、/， or with a 1–2 char fragment after one ('…难点、热')."""
+    if rest.endswith(("、", "，", ",")):
+        return True
+    m = re.search(r"[，、,]([^，、,]*)$", rest)
+    return bool(m) and len(m.group(1)) <= 2 and not rest.endswith(tuple(_TERMINAL))
+
+
+def _structural(text: str) -> bool:
+    """True if the line starts something new: an enumerator, bullet, bracket heading or item lead."""
+    return bool(
+        enumerator(text) or text.startswith(("——", "【", "[", "［")) or _ITEM_LEAD_RE.match(text)
+    )
+
+
+def _heading_like(line: _Line) -> bool:
+    """True if a line can't be the first half of a broken sentence."""
+    text = line.text
+    if line.marked or _PIAN_RE.match(text) or _BRACKET_RE.match(text):
+        return True
+    numbered = enumerator(text)
+    if numbered:
+        return not _is_broken_heading(text[len(numbered[1]) :])
+    return False
+
+
+def _joinable(prev: _Line, line: _Line) -> bool:
+    """True if `line` continues the sentence `prev` broke off."""
+    if line.doc_start or line.marked or _structural(line.text) or _heading_like(prev):
+        return False
+    if prev.heading_tail:
+        return False
+    if prev.text.endswith(("、", "，", ",")):
+        return True
+    return bool(_CJK_RE.match(prev.text[-1:])) and len(prev.text) >= 20 and bool(_CJK_RE.match(line.text[:1]))
+
+
+def _split_heading_body(line: _Line) -> list[_Line]:
+    """'四、围绕…作用 为进一步…' -> heading line + body line (heading and body run together)."""
+    m = re.match(rf"^(.{{2,40}}?[{_CJK}”’）]) +(?=[{_CJK}“‘])(.{{20,}})$", line.text)
+    if not m or re.search(r"[。！？；]", m.group(1)):
+        return [line]
+    head, body = m.group(1), m.group(2)
+    numbered = enumerator(head)
+    if numbered or line.marked:
+        return [_Line(head, marked=True, doc_start=line.doc_start), _Line(body)]
+    if len(head) <= 20 and not re.search(r"[，、,：:]", head):
+        return [_Line(head, doc_start=line.doc_start, heading_tail=True), _Line(body)]
+    return [line]
+
+
+def _prepare_lines(raw_text: str) -> tuple[list[_Line | None], int]:
+    """Clean, drop teasers/metadata, split heading+body, rejoin broken lines. None marks a blank line."""
+    cleaned = [_clean_line(r) for r in raw_text.splitlines()]
+    dropped = 0
+    lines: list[_Line | None] = []
+    for i, line in enumerate(cleaned):
+        if not line.text:
+            lines.append(None)
+            continue
+        if _META_RE.match(line.text):
+            continue
+        if _is_teaser(line, "".join(c.text for c in cleaned[i + 1 :])):
+            dropped += 1
+            continue
+        lines.extend(_split_heading_body(line))
+    joined: list[_Line | None] = []
+    for line in lines:
+        prev = joined[-1] if joined else None
+        if line is not None and prev is not None and _joinable(prev, line):
+            prev.text = _clean_inline(prev.text + line.text)
+            continue
+        joined.append(line)
+    return joined, dropped
+
+
+# --- classification and sections (seed .txt) -----------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    """A passage candidate before deduplication."""
+
+    text: str
+    section: tuple[str, ...]
+    file: str
+    order: tuple[int, int]
+
+
+def _is_item(rest: str) -> bool:
+    """A numbered line that is a whole paragraph, not a heading: several sentences, or long."""
+    body = rest.rstrip(_SENTENCE_END)
+    return bool(re.search(r"[。！？；]", body)) or len(rest) > 40 or _is_broken_heading(rest)
+
+
+def _heading_title(text: str, kind: str) -> str:
+    """A section component from a heading line: enumerator, brackets and end punctuation removed."""
+    if kind == "bracket":
+        return text.strip("【】")
+    if kind != "pian":
+        numbered = enumerator(text)
+        if numbered:
+            text = text[len(numbered[1]) :]
+    return text.rstrip("。：:；;").strip()
+
+
+def _classify(lines: list[_Line | None]) -> list[tuple[str, str, _Line | None]]:
+    """Label each line ('heading', kind, line) / ('text', '', line) / ('blank', '', None)."""
+    out: list[tuple[str, str, _Line | None]] = []
+    numbered_runs: list[list[int]] = []
+    prev_kind = ""
+    for line in lines:
+        if line is None:
+            out.append(("blank", "", None))
+            continue
+        text = line.text
+        numbered = enumerator(text)
+        if _PIAN_RE.match(text) and len(text) <= 40:
+            out.append(("heading", "pian", line))
+        elif _BRACKET_RE.match(text):
+            out.append(("heading", "bracket", line))
+        elif line.heading_tail:
+            out.append(("heading", "tail", line))
+        elif numbered and line.marked and not _is_item(text[len(numbered[1]) :].rstrip("。")):
+            out.append(("heading", numbered[0], line))
+        elif numbered:
+            out.append(("numbered", numbered[0], line))
+            if prev_kind == numbered[0] and numbered_runs:
+                numbered_runs[-1].append(len(out) - 1)
+            else:
+                numbered_runs.append([len(out) - 1])
+            prev_kind = numbered[0]
+            continue
+        elif text.endswith(("：", ":")) and len(text) <= 30 and not re.search(r"[。！？；]", text):
+            out.append(("heading", "colon", line))
+        else:
+            out.append(("text", "", line))
+        prev_kind = ""
+    for run in numbered_runs:
+        items = any(_is_item(_rest(out[i][2])) for i in run)
+        for i in run:
+            _, kind, line = out[i]
+            heading = not items or (not _is_item(_rest(line)) and _has_body(out, i))
+            out[i] = ("heading", kind, line) if heading else ("text", "", line)
+    return out
+
+
+def _has_body(out: list[tuple[str, str, _Line | None]], i: int) -> bool:
+    """True if the numbered line at `i` is followed by plain text (its body), not by a sibling or a heading."""
+    for label, _, _ in out[i + 1 :]:
+        if label != "blank":
+            return label == "text"
+    return False
+
+
+def _rest(line: _Line | None) -> str:
+    """A numbered line's text after its enumerator."""
+    assert line is not None
+    numbered = enumerator(line.text)
+    return line.text[len(numbered[1]) :] if numbered else line.text
+
+
+def _parse_txt(raw_text: str, file: str, file_no: int) -> tuple[list[_Unit], int]:
+    """Units (passage candidates with sections) of one seed text file, and how many teasers were dropped."""
+    lines, dropped = _prepare_lines(raw_text)
+    stack: list[tuple[str, str]] = []
+    units: list[_Unit] = []
+    filled = [line for line in lines if line is not None]
+    inner_blanks = sum(1 for i, line in enumerate(lines) if line is None and 0 < i < len(lines) - 1)
+    # In a file that rarely uses blank lines, a blank line stands where a sub-heading was removed.
+    blank_breaks = 0 < inner_blanks < 0.3 * len(filled)
+    for label, kind, line in _classify(lines):
+        if line is None:
+            if blank_breaks:
+                stack = stack[:1]
+            continue
+        if line.doc_start:
+            stack = []
+        if label == "heading":
+            if kind == "tail" and stack:
+                stack[-1] = (stack[-1][0], f"{stack[-1][1]} {line.text}")
+                continue
+            title = _heading_title(line.text, kind)
+            kinds = [k for k, _ in stack]
+            if kind in kinds:
+                stack = stack[: kinds.index(kind)]
+            stack.append((kind, title))
+            continue
+        numbered = enumerator(line.text)
+        kinds = [k for k, _ in stack]
+        if numbered and numbered[0] in kinds:  # a sibling item ends the previous sibling heading's scope
+            stack = stack[: kinds.index(numbered[0])]
+        text = normalise(line.text.removeprefix("——").strip())
+        if text:
+            units.append(_Unit(text, tuple(t for _, t in stack), file, (file_no, len(units))))
+    return units, dropped
+
+
+# --- markdown (seeds/local/*.md) ----------------------------------------------------------------
+
+
+def _md_inline(text: str) -> str:
+    """Strip markdown emphasis, code and link syntax, keeping the words."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    return _clean_inline(text)
+
+
+def _join_md(parts: list[str]) -> str:
+    """Join soft-wrapped markdown lines: no space between Chinese, a space between Latin words."""
+    out = ""
+    for part in parts:
+        if out and not (_CJK_RE.match(out[-1]) or _CJK_RE.match(part[:1]) or out[-1] in "，。、；：！？"):
+            out += " "
+        out += part
+    return out
+
+
+def _parse_md(raw_text: str, file: str, file_no: int) -> list[_Unit]:
+    """Units of a markdown document: '#' headings become sections, paragraphs and list items passages."""
+    stack: list[tuple[int, str]] = []
+    units: list[_Unit] = []
+    para: list[str] = []
+    in_code = False
+
+    def flush() -> None:
+        text = normalise(_join_md(para))
+        para.clear()
+        if text:
+            units.append(_Unit(text, tuple(t for _, t in stack), file, (file_no, len(units))))
+
+    for raw in raw_text.replace("\ufeff", "").splitlines():
+        line = raw.strip(" \t\u3000\xa0")
+        if line.startswith("```"):
+            flush()
+            in_code = not in_code
+            continue
+        heading = re.match(r"^(#{1,6})\s+(.+?)\s*#*$", line)
+        if heading and not in_code:
+            flush()
+            level = len(heading.group(1))
+            stack = [s for s in stack if s[0] < level]
+            stack.append((level, _md_inline(heading.group(2)).strip()))
+            continue
+        if not line or re.fullmatch(r"[-*_]{3,}", line):
+            flush()
+            continue
+        line = re.sub(r"^>\s?", "", line)
+        item = re.match(r"^(?:[-*+]|\d+[.)])\s+", line)
+        if item:
+            flush()
+            line = line[item.end() :]
+        para.append(_md_inline(line).strip())
+    flush()
+    return units
+
+
+# --- deduplication --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """Variants of one passage found in one or more places."""
+
+    variants: list[_Unit]
+
+    def best(self) -> _Unit:
+        """Fewest placeholders, then the deeper (more specific) section, then the first seen."""
+        return min(self.variants, key=lambda u: (_placeholders(u.text), -len(u.section), u.order))
+
+
+def _near(a: str, b: str) -> bool:
+    """True if two skeletons are the same passage up to a few censored or changed words."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 20 or min(len(a), len(b)) / max(len(a), len(b)) < 0.85:
+        return False
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    return sm.quick_ratio() >= 0.9 and sm.ratio() >= 0.9
+
+
+def _dedupe(units: list[_Unit]) -> tuple[list[_Group], int]:
+    """Group exact and near-duplicate units; returns groups and how many units were merged away."""
+    groups: list[_Group] = []
+    skeletons: list[str] = []
+    by_skeleton: dict[str, int] = {}
+    merged = 0
+    for unit in units:
+        sk = _skeleton(unit.text)
+        idx = by_skeleton.get(sk)
+        if idx is None:
+            idx = next((i for i, other in enumerate(skeletons) if _near(sk, other)), None)
+        if idx is None:
+            by_skeleton[sk] = len(groups)
+            skeletons.append(sk)
+            groups.append(_Group([unit]))
+        else:
+            by_skeleton.setdefault(sk, idx)
+            groups[idx].variants.append(unit)
+            merged += 1
+    return groups, merged
+
+
+def _source(file: str, section: tuple[str, ...]) -> str:
+    return f"{file} · {SECTION_SEP.join(section)}" if section else file
+
+
+def _to_passages(groups: list[_Group]) -> list[Passage]:
+    """One Passage per group, in document order of the kept variant."""
+    chosen = sorted(((g.best(), g) for g in groups), key=lambda bg: bg[0].order)
+    passages: list[Passage] = []
+    for best, group in chosen:
+        files = tuple(sorted({u.file for u in group.variants}))
+        section = SECTION_SEP.join(best.section)
+        passages.append(Passage(passage_id(best.text), section, best.text, _source(best.file, best.section), files))
+    return passages
+
+
+# --- practices ----------------------------------------------------------------------------------
+
+
+def _load_practice_specs(path: Path) -> list[dict[str, object]]:
+    """The [[practice]] tables of practices.toml."""
+    if not path.is_file():
+        raise ContentError(f"缺少 {path}（每日一招清单）")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path} 格式错误：{str(exc).splitlines()[0]}") from exc
+    specs = data.get("practice", [])
+    if not isinstance(specs, list):
+        raise ContentError(f"{path}：practice 必须是 [[practice]] 表数组")
+    return specs
+
+
+def _resolve_practice(spec: dict[str, object], index: dict[str, Passage]) -> Practice:
+    """Check one practice spec against the passages and build the Practice."""
+    pid = str(spec.get("id", "")).strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
+        raise ContentError(f"每日一招 id 无效：{pid!r}（只用小写字母、数字和连字符）")
+    title = str(spec.get("title", "")).strip()
+    if not title or len(title) > PRACTICE_TITLE_MAX:
+        raise ContentError(f"每日一招 {pid}：标题必须是 1–{PRACTICE_TITLE_MAX} 个字：{title!r}")
+    refs = spec.get("passages", [spec["passage"]] if "passage" in spec else [])
+    if not isinstance(refs, list) or not refs:
+        raise ContentError(f"每日一招 {pid}：缺少 passage / passages")
+    missing = [str(r) for r in refs if str(r) not in index]
+    if missing:
+        raise ContentError(f"每日一招 {pid}（{title}）引用的段落不存在：{', '.join(missing)}")
+    first = index[str(refs[0])]
+    numbered = enumerator(first.text)
+    body = str(spec.get("body", "")).strip() or first.text[len(numbered[1]) if numbered else 0 :]
+    if not any(body in index[str(r)].text for r in refs):
+        raise ContentError(f"每日一招 {pid}（{title}）：body 必须是所引段落原文的一部分")
+    for label, value in (("标题", title), ("正文", body)):
+        if PLACEHOLDER_RE.search(value):
+            raise ContentError(f"每日一招 {pid}（{title}）的{label}含有占位符（_ 或 *），请改用不含占位符的摘录")
+    tags = spec.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ContentError(f"每日一招 {pid}：tags 必须是字符串列表")
+    return Practice(pid, title, body, first.source, tuple(tags), tuple(str(r) for r in refs))
+
+
+def _resolve_practices(specs: list[dict[str, object]], passages: list[Passage]) -> list[Practice]:
+    """All practices, checked for unique ids and titles."""
+    index = {p.id: p for p in passages}
+    practices = [_resolve_practice(spec, index) for spec in specs]
+    for attr in ("id", "title"):
+        seen: set[str] = set()
+        for practice in practices:
+            value = getattr(practice, attr)
+            if value in seen:
+                raise ContentError(f"每日一招的 {attr} 重复：{value}")
+            seen.add(value)
+    return practices
+
+
+# --- serialisation ------------------------------------------------------------------------------
+
+
+def _dumps(obj: object, indent: int | None = None) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
+
+
+def _passage_dict(p: Passage) -> dict[str, object]:
+    return {"id": p.id, "section": p.section, "text": p.text, "source": p.source, "files": list(p.files)}
+
+
+def _practice_dict(p: Practice) -> dict[str, object]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "body": p.body,
+        "source": p.source,
+        "tags": list(p.tags),
+        "passages": list(p.passages),
+    }
+
+
+def _write_atomic(path: Path, data: str) -> None:
+    """Write `data` so a reader never sees a half-written file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(data, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _version(content_dir: Path) -> str:
+    """sha256 over the content files (and the search dictionaries when present)."""
+    h = hashlib.sha256()
+    for name in (PASSAGES_FILE, PRACTICES_FILE, *EXTRA_VERSION_FILES):
+        path = content_dir / name
+        if path.is_file():
+            h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+# --- build --------------------------------------------------------------------------------------
+
+
+def seed_files(seeds_dir: Path) -> list[Path]:
+    """seeds/*.txt then seeds/local/*.txt|*.md (README excluded), each group sorted by name."""
+    files = sorted(p for p in seeds_dir.glob("*.txt") if p.is_file())
+    local = seeds_dir / "local"
+    if local.is_dir():
+        files += sorted(
+            p
+            for p in local.iterdir()
+            if p.is_file() and p.suffix.lower() in (".txt", ".md") and p.stem.lower() != "readme"
+        )
+    return files
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        try:
+            return path.read_text(encoding="gb18030")
+        except UnicodeDecodeError as exc:
+            raise ContentError(f"{path} 不是 UTF-8 或 GB18030 文本") from exc
+
+
+def _collect(files: Iterable[Path], seeds_dir: Path, progress: Callable[[str], None]) -> tuple[list[_Unit], int]:
+    """Parse every seed file into units; returns units and the number of dropped teaser lines."""
+    units: list[_Unit] = []
+    dropped = 0
+    for no, path in enumerate(files):
+        name = path.relative_to(seeds_dir).as_posix()
+        raw = _read(path)
+        if path.suffix.lower() == ".md":
+            found = _parse_md(raw, name, no)
+        else:
+            found, teasers = _parse_txt(raw, name, no)
+            dropped += teasers
+        progress(f"  {name}: {len(found)} 段")
+        units.extend(found)
+    return units, dropped
+
+
+def build(
+    seeds_dir: Path = Path("seeds"),
+    content_dir: Path = Path("content"),
+    progress: Callable[[str], None] = print,
+) -> BuildSummary:
+    """Turn the seed documents into content/passages.jsonl, practices.json and manifest.json."""
+    seeds_dir, content_dir = Path(seeds_dir), Path(content_dir)
+    files = seed_files(seeds_dir)
+    if not files:
+        raise ContentError(f"{seeds_dir} 里没有 .txt 种子文件")
+    progress(f"读取 {len(files)} 个文件（{seeds_dir}）…")
+    units, teasers = _collect(files, seeds_dir, progress)
+    groups, merged = _dedupe(units)
+    passages = _to_passages(groups)
+    practices = _resolve_practices(_load_practice_specs(content_dir / PRACTICES_INPUT), passages)
+    passages_text = "".join(_dumps(_passage_dict(p)) + "\n" for p in passages)
+    practices_text = _dumps([_practice_dict(p) for p in practices], indent=2) + "\n"
+    summary = BuildSummary(len(files), len(passages), merged + teasers, len(practices))
+    manifest = {
+        "files": [f.relative_to(seeds_dir).as_posix() for f in files],
+        "counts": {
+            "files": summary.files,
+            "passages": summary.passages,
+            "duplicates_merged": summary.duplicates_merged,
+            "practices": summary.practices,
+        },
+        "sha256": {
+            PASSAGES_FILE: _sha256(passages_text.encode("utf-8")),
+            PRACTICES_FILE: _sha256(practices_text.encode("utf-8")),
+        },
+    }
+    content_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(content_dir / PASSAGES_FILE, passages_text)
+    _write_atomic(content_dir / PRACTICES_FILE, practices_text)
+    _write_atomic(content_dir / MANIFEST_FILE, _dumps(manifest, indent=2) + "\n")
+    progress(str(summary))
+    return summary
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, object]]:
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ContentError(f"{path} 第 {no} 行不是有效 JSON：{exc.msg}") from exc
+
+
+def load_content(content_dir: Path) -> Content:
+    """Read the built content/ (fast: no parsing of seeds); ContentError with one line if it is missing."""
+    content_dir = Path(content_dir)
+    hint = "请先运行 python run.py content build"
+    for name in (PASSAGES_FILE, PRACTICES_FILE):
+        if not (content_dir / name).is_file():
+            raise ContentError(f"内容文件缺失：{content_dir / name}，{hint}")
+    try:
+        passages = tuple(
+            Passage(str(d["id"]), str(d["section"]), str(d["text"]), str(d["source"]), tuple(d["files"]))  # type: ignore[arg-type]
+            for d in _read_jsonl(content_dir / PASSAGES_FILE)
+        )
+        raw_practices = json.loads((content_dir / PRACTICES_FILE).read_text(encoding="utf-8"))
+        practices = tuple(
+            Practice(
+                str(d["id"]), str(d["title"]), str(d["body"]), str(d["source"]), tuple(d["tags"]), tuple(d["passages"])
+            )
+            for d in raw_practices
+        )
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ContentError(f"内容文件格式错误（{content_dir}）：{exc!r}，{hint}") from exc
+    if not passages:
+        raise ContentError(f"内容为空：{content_dir / PASSAGES_FILE}，{hint}")
+    return Content(passages, practices, _version(content_dir))

@@ -1,0 +1,225 @@
+"""合理化建议 export (xlsx / csv, Chinese headers) and statistics (counts, 采纳率, a PNG chart).
+
+The chart uses Noto Sans SC from the `pylopdf-fonts-zh-cn` package (a project dependency); if no CJK
+font can be found, `render_chart` returns None and callers show the text table only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from bot.store import Store
+from bot.suggestions import ADOPTED, CATEGORIES, DONE, REJECTED, STATUSES
+
+log = logging.getLogger(__name__)
+
+HEADERS = (
+    "编号", "类别", "建议内容", "状态", "提交时间", "提议人", "提议人ID", "来源群", "来源群ID", "最近处理", "处理记录",
+)  # fmt: skip
+_WIDTHS = (14, 10, 60, 8, 18, 12, 14, 20, 16, 18, 60)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ANONYMOUS = "匿名"
+
+
+def _when(iso: str, tz: tzinfo) -> str:
+    """ISO time -> 'YYYY-MM-DD HH:MM' in `tz`."""
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _history(rec: dict[str, Any], tz: tzinfo) -> str:
+    lines = []
+    for h in rec.get("history", []):
+        note = f"：{h['note']}" if h.get("note") else ""
+        lines.append(f"{_when(h['at'], tz)} {h['action']}（{h.get('by_name') or ''}）{note}")
+    return "\n".join(lines)
+
+
+def row(rec: dict[str, Any], tz: tzinfo) -> list[Any]:
+    """One export row; anonymous proposers appear as 匿名 with no id."""
+    anon = bool(rec.get("anonymous"))
+    history = rec.get("history", [])
+    return [
+        rec["number"],
+        rec["category"],
+        rec["text"],
+        rec["status"],
+        _when(rec["created"], tz),
+        ANONYMOUS if anon else rec.get("proposer_name") or "",
+        "" if anon or rec.get("proposer_id") is None else str(rec["proposer_id"]),
+        rec.get("chat_title") or ("" if rec.get("chat_id") else "私聊"),
+        "" if rec.get("chat_id") is None else str(rec["chat_id"]),
+        _when(history[-1]["at"], tz) if history else "",
+        _history(rec, tz),
+    ]
+
+
+def _csv_safe(value: Any) -> Any:
+    """Keep spreadsheet programs from running text as a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _write_csv(rows: Iterable[list[Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(HEADERS)
+        for r in rows:
+            w.writerow([_csv_safe(v) for v in r])
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _write_xlsx(rows: Iterable[list[Any]], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "合理化建议"
+    ws.append(list(HEADERS))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r_index, r in enumerate(rows, start=2):
+        for c_index, value in enumerate(r, start=1):
+            cell = ws.cell(row=r_index, column=c_index)
+            cell.value = _ILLEGAL.sub("", value) if isinstance(value, str) else value
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, width in enumerate(_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    wb.save(path)
+
+
+def export_suggestions(
+    store: Store,
+    fmt: str,
+    path: Path,
+    tz: tzinfo,
+    *,
+    select: Callable[[dict[str, Any]], bool] | None = None,
+) -> int:
+    """Write every suggestion (or those `select` keeps) to `path` as xlsx or csv; returns the row count.
+
+    The file is written next to `path` and renamed into place, so a reader never sees half a file.
+    """
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv"):
+        raise ValueError(f"unknown export format {fmt!r} (xlsx or csv)")
+    records = [r for r in store.suggestions_all() if select is None or select(r)]
+    records.sort(key=lambda r: (r.get("year", 0), r.get("seq", 0)))
+    rows = [row(r, tz) for r in records]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if fmt == "csv":
+        _write_csv(rows, tmp)
+    else:
+        _write_xlsx(rows, tmp)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return len(rows)
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts by status, category and month (YYYY-MM), and the adoption rate."""
+
+    total: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_month: dict[str, int]
+    #: (已采纳 + 已实施) / (已采纳 + 已实施 + 不采纳); None when nothing is decided yet.
+    adoption_rate: float | None
+
+
+def compute_stats(records: list[dict[str, Any]], tz: tzinfo) -> Stats:
+    """Statistics over `records`."""
+    status = Counter(r["status"] for r in records)
+    category = Counter(r["category"] for r in records)
+    month = Counter(datetime.fromisoformat(r["created"]).astimezone(tz).strftime("%Y-%m") for r in records)
+    adopted = status[ADOPTED] + status[DONE]
+    decided = adopted + status[REJECTED]
+    return Stats(
+        total=len(records),
+        by_status={s: status[s] for s in STATUSES},
+        by_category={c: category[c] for c in CATEGORIES},
+        by_month=dict(sorted(month.items())),
+        adoption_rate=adopted / decided if decided else None,
+    )
+
+
+def find_cjk_font() -> Path | None:
+    """A font file with Chinese glyphs: Noto Sans SC from pylopdf-fonts-zh-cn, else a system CJK font."""
+    try:
+        import pylopdf_fonts_zh_cn
+
+        path = Path(pylopdf_fonts_zh_cn.sans_path())
+        if path.is_file():
+            return path
+    except ImportError:
+        pass
+    for candidate in (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    ):
+        if Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def render_chart(stats: Stats, font: Path | None = None) -> bytes | None:
+    """A PNG with bars by status and category and submissions per month; None without a CJK font."""
+    font = font or find_cjk_font()
+    if font is None:
+        return None
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.font_manager import FontProperties
+    except ImportError:
+        log.warning("matplotlib is not installed; /stats sends the text table only")
+        return None
+    fp = FontProperties(fname=str(font))
+    fig = Figure(figsize=(9, 9), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, 1)
+    rate = "—" if stats.adoption_rate is None else f"{stats.adoption_rate:.1%}"
+    fig.suptitle(f"合理化建议统计（共 {stats.total} 条，采纳率 {rate}）", fontproperties=fp, fontsize=15)
+    _bars(axes[0], "按状态", stats.by_status, "#4C72B0", fp)
+    _bars(axes[1], "按类别", stats.by_category, "#DD8452", fp)
+    _bars(axes[2], "按月份", stats.by_month or {"—": 0}, "#55A868", fp)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _bars(ax: Any, title: str, data: dict[str, int], color: str, fp: Any) -> None:
+    labels, values = list(data), list(data.values())
+    bars = ax.bar(range(len(labels)), values, color=color)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontproperties=fp)
+    ax.set_title(title, fontproperties=fp)
+    ax.bar_label(bars, labels=[str(v) for v in values])
+    ax.set_ylim(0, max(values, default=0) * 1.25 + 1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)

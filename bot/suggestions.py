@@ -1,0 +1,324 @@
+"""合理化建议: the record, validation, numbering, status lifecycle and who may review.
+
+A suggestion is one document in the store (table "suggestions"):
+    number "JY-2026-0007" (per-year durable sequence, never reused), year, seq,
+    chat_id / chat_title (the group it came from; None / "" for a private chat),
+    anonymous, proposer_id / proposer_name (None for anonymous), category, text,
+    created (ISO, configured timezone), status, history [{at, action, status, by_id, by_name, note}].
+
+Anonymous submissions store no identity at all (no user id, no name, no private chat id, which equals
+the user id). Their rate-limit and duplicate checks use entries in "suggest_throttle" holding only
+HMAC-SHA256(salt, user id) and HMAC(salt, normalised text), pruned after 24 hours.
+
+Quick submissions (`建议 内容`) are named, category 其他 unless the text starts with a known category in
+brackets: `建议 [安全生产] 内容` or `建议 【技术革新】内容`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot import texts
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+CATEGORIES = ("安全生产", "节支降耗", "技术革新", "管理改进", "职工生活", "其他")
+DEFAULT_CATEGORY = "其他"
+
+PENDING = "待受理"
+RECEIVED = "已受理"
+ADOPTED = "已采纳"
+REJECTED = "不采纳"
+DONE = "已实施"
+STATUSES = (PENDING, RECEIVED, ADOPTED, REJECTED, DONE)
+#: Shown in /review: still needs an officer's action.
+OPEN = (PENDING, RECEIVED, ADOPTED)
+#: Not yet answered: counted as overdue after config.suggestions.overdue_days.
+UNDECIDED = (PENDING, RECEIVED)
+
+#: action code (in callback data) -> (new status, the status it must come from)
+ACTIONS: dict[str, tuple[str, str]] = {
+    "acc": (RECEIVED, PENDING),
+    "ado": (ADOPTED, RECEIVED),
+    "rej": (REJECTED, RECEIVED),
+    "imp": (DONE, ADOPTED),
+}
+ACTION_LABELS = {"acc": "受理", "ado": "采纳", "rej": "不采纳", "imp": "已实施"}
+NOTE_ACTION = "备注"
+NOTE_MAX = 500
+DUPLICATE_WINDOW = timedelta(hours=24)
+RATE_WINDOW = timedelta(hours=1)
+
+_NUMBER_RE = re.compile(r"^\s*JY[-－—_ ]?(\d{4})[-－—_ ]?(\d{1,6})\b", re.I)
+_CATEGORY_RE = re.compile(r"^\s*[\[【［(（「]\s*([^\]】］)）」]{1,8}?)\s*[\]】］)）」]\s*", re.S)
+
+
+class SuggestError(Exception):
+    """A refusal whose message (Telegram HTML) is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a suggestion is submitted and by whom (identity dropped for anonymous ones)."""
+
+    chat_id: int
+    chat_title: str
+    is_group: bool
+    user_id: int
+    user_name: str
+
+
+# --- parsing & validation ------------------------------------------------------------------
+
+
+def parse_quick(args: str) -> tuple[str, str]:
+    """`[安全生产] 内容` -> ("安全生产", "内容"); no known bracketed category -> ("其他", args)."""
+    m = _CATEGORY_RE.match(args)
+    if m and m.group(1).strip() in CATEGORIES:
+        return m.group(1).strip(), args[m.end() :].strip()
+    return DEFAULT_CATEGORY, args.strip()
+
+
+def parse_number(text: str) -> tuple[str, str] | None:
+    """`JY-2026-0007 理由` (also `jy-2026-7`) -> ("JY-2026-0007", "理由"); None if no number leads."""
+    m = _NUMBER_RE.match(text)
+    if m is None:
+        return None
+    return format_number(int(m.group(1)), int(m.group(2))), text[m.end() :].strip(" \t\n:：,，")
+
+
+def format_number(year: int, seq: int) -> str:
+    """(2026, 7) -> "JY-2026-0007"."""
+    return f"JY-{year}-{seq:04d}"
+
+
+def normalise(text: str) -> str:
+    """Text for duplicate detection: NFKC, case-folded, without spaces, punctuation and symbols."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "ZPSC")
+
+
+def check_length(svc: Services, text: str) -> None:
+    """Raise SuggestError unless min_chars <= len(text) <= max_chars."""
+    cfg = svc.config.suggestions
+    n = len(text.strip())
+    if not cfg.min_chars <= n <= cfg.max_chars:
+        raise SuggestError(texts.sg_length(n, cfg.min_chars, cfg.max_chars))
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def _hash(salt: bytes, kind: str, value: str) -> str:
+    return hmac.new(salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _check_limits(svc: Services, user_id: int, norm: str, now: datetime) -> None:
+    """Duplicate (24 h) and rate (per hour) checks over the user's named and anonymous submissions."""
+    salt = svc.store.suggest_salt()
+    who, what = _hash(salt, "user", str(user_id)), _hash(salt, "text", norm)
+    svc.store.suggest_throttle_prune(lambda at: now - _at(at) >= DUPLICATE_WINDOW)
+    recent: list[datetime] = []
+    for rec in svc.store.suggestions_all():
+        if rec.get("proposer_id") != user_id:
+            continue
+        at = _at(rec["created"])
+        if now - at < DUPLICATE_WINDOW and normalise(rec["text"]) == norm:
+            raise SuggestError(texts.sg_duplicate(rec["number"]))
+        recent.append(at)
+    for entry in svc.store.suggest_throttle():
+        if entry["who"] != who:
+            continue
+        if entry["text"] == what:
+            raise SuggestError(texts.sg_duplicate(""))
+        recent.append(_at(entry["at"]))
+    per_hour = svc.config.suggestions.per_hour
+    window = sorted(at for at in recent if now - at < RATE_WINDOW)
+    if len(window) >= per_hour:
+        free = window[len(window) - per_hour] + RATE_WINDOW
+        free = free.astimezone(svc.config.tz)
+        if free.second or free.microsecond:
+            free = free.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        raise SuggestError(texts.sg_rate_limited(per_hour, free.strftime("%H:%M")))
+
+
+def submit(svc: Services, origin: Origin, text: str, category: str, anonymous: bool) -> dict[str, Any]:
+    """Validate and durably store a suggestion; returns the record. Raises SuggestError with the reason."""
+    text = text.strip()
+    if not text:
+        raise SuggestError(texts.SG_USAGE)
+    check_length(svc, text)
+    if category not in CATEGORIES:
+        category = DEFAULT_CATEGORY
+    norm = normalise(text)
+    with svc.store.lock:
+        now = svc.now()
+        _check_limits(svc, origin.user_id, norm, now)
+        seq = svc.store.next_sequence(f"JY-{now.year}")
+        created = now.isoformat(timespec="seconds")
+        record: dict[str, Any] = {
+            "number": format_number(now.year, seq),
+            "year": now.year,
+            "seq": seq,
+            "chat_id": origin.chat_id if origin.is_group else None,
+            "chat_title": origin.chat_title if origin.is_group else "",
+            "anonymous": anonymous,
+            "proposer_id": None if anonymous else origin.user_id,
+            "proposer_name": None if anonymous else origin.user_name,
+            "category": category,
+            "text": text,
+            "created": created,
+            "status": PENDING,
+            "history": [
+                {
+                    "at": created,
+                    "action": "提交",
+                    "status": PENDING,
+                    "by_id": None if anonymous else origin.user_id,
+                    "by_name": "匿名" if anonymous else origin.user_name,
+                    "note": "",
+                }
+            ],
+        }
+        if anonymous:
+            salt = svc.store.suggest_salt()
+            entry = {"who": _hash(salt, "user", str(origin.user_id)), "text": _hash(salt, "text", norm)}
+            svc.store.suggest_throttle_add({**entry, "at": created})
+        svc.store.suggestion_add(record)
+    return record
+
+
+# --- reviewing ---------------------------------------------------------------------------------
+
+
+async def can_review(svc: Services, rec: dict[str, Any], user_id: int, cache: dict[int, bool] | None = None) -> bool:
+    """Configured officers review everything; group admins review what came from their group."""
+    if user_id in svc.config.bot.officers:
+        return True
+    chat_id = rec.get("chat_id")
+    if chat_id is None:
+        return False
+    if cache is not None and chat_id in cache:
+        return cache[chat_id]
+    ok = await svc.is_chat_admin(chat_id, user_id)
+    if cache is not None:
+        cache[chat_id] = ok
+    return ok
+
+
+async def reviewable(svc: Services, user_id: int, statuses: tuple[str, ...] = STATUSES) -> list[dict[str, Any]]:
+    """The suggestions (with these statuses) that `user_id` may review, oldest first."""
+    cache: dict[int, bool] = {}
+    out = []
+    for rec in svc.store.suggestions_all():
+        if rec["status"] in statuses and await can_review(svc, rec, user_id, cache):
+            out.append(rec)
+    return out
+
+
+async def is_reviewer(svc: Services, user_id: int) -> bool:
+    """A configured officer, or an admin of some group that has submitted suggestions."""
+    if user_id in svc.config.bot.officers:
+        return True
+    groups = {r["chat_id"] for r in svc.store.suggestions_all() if r.get("chat_id") is not None}
+    for chat_id in groups:
+        if await svc.is_chat_admin(chat_id, user_id):
+            return True
+    return False
+
+
+async def get_for_review(svc: Services, number: str, user_id: int) -> dict[str, Any]:
+    """The suggestion, if it exists and `user_id` may review it; SuggestError otherwise."""
+    rec = svc.store.suggestion_get(number)
+    if rec is None:
+        raise SuggestError(texts.SG_NOT_FOUND)
+    if not await can_review(svc, rec, user_id):
+        raise SuggestError(texts.SG_NOT_OFFICER_OF)
+    return rec
+
+
+def _entry(svc: Services, action: str, status: str, by_id: int, by_name: str, note: str) -> dict[str, Any]:
+    return {
+        "at": svc.now().isoformat(timespec="seconds"),
+        "action": action,
+        "status": status,
+        "by_id": by_id,
+        "by_name": by_name,
+        "note": note,
+    }
+
+
+def _check_note(note: str, usage: str | None) -> str:
+    """Strip `note`; refuse it if too long, or empty when `usage` (the hint to show) is given."""
+    note = note.strip()
+    if usage is not None and not note:
+        raise SuggestError(usage)
+    if len(note) > NOTE_MAX:
+        raise SuggestError(texts.SG_NOTE_TOO_LONG)
+    return note
+
+
+async def transition(
+    svc: Services, number: str, action: str, user_id: int, user_name: str, note: str = ""
+) -> dict[str, Any]:
+    """Apply `action` (acc/ado/rej/imp) to suggestion `number`; returns the updated record.
+
+    Refuses (SuggestError) an unknown number, a reviewer without rights, an impossible transition,
+    and 不采纳 without a reason.
+    """
+    if action not in ACTIONS:
+        raise SuggestError(texts.BUTTON_EXPIRED)
+    await get_for_review(svc, number, user_id)
+    target, need = ACTIONS[action]
+    note = _check_note(note, texts.SG_REJECT_USAGE if action == "rej" else None)
+
+    def change(rec: dict[str, Any]) -> dict[str, Any]:
+        if rec["status"] != need:
+            raise SuggestError(texts.sg_bad_transition(number, rec["status"], target, need))
+        rec["status"] = target
+        rec["history"].append(_entry(svc, ACTION_LABELS[action], target, user_id, user_name, note))
+        return rec
+
+    return svc.store.suggestion_update(number, change)
+
+
+async def add_note(svc: Services, number: str, user_id: int, user_name: str, note: str) -> dict[str, Any]:
+    """Record an officers' note (status unchanged; not sent to the proposer)."""
+    await get_for_review(svc, number, user_id)
+    note = _check_note(note, texts.SG_NOTE_USAGE)
+
+    def change(rec: dict[str, Any]) -> dict[str, Any]:
+        rec["history"].append(_entry(svc, NOTE_ACTION, rec["status"], user_id, user_name, note))
+        return rec
+
+    return svc.store.suggestion_update(number, change)
+
+
+def mine(svc: Services, user_id: int) -> list[dict[str, Any]]:
+    """The user's own named suggestions, newest first."""
+    own = [r for r in svc.store.suggestions_all() if r.get("proposer_id") == user_id]
+    return sorted(own, key=lambda r: r["created"], reverse=True)
+
+
+def overdue(svc: Services) -> list[dict[str, Any]]:
+    """Undecided suggestions older than config.suggestions.overdue_days, oldest first."""
+    limit = svc.now() - timedelta(days=svc.config.suggestions.overdue_days)
+    old = [r for r in svc.store.suggestions_all() if r["status"] in UNDECIDED and _at(r["created"]) <= limit]
+    return sorted(old, key=lambda r: r["created"])
+
+
+def pages(count: int, size: int) -> int:
+    """How many pages `count` items take (at least 1)."""
+    return max(1, math.ceil(count / size))
