@@ -205,7 +205,8 @@ def render_chart(stats: Stats, font: Path | None = None) -> bytes | None:
     fig.suptitle(f"合理化建议统计（共 {stats.total} 条，采纳率 {rate}）", fontproperties=fp, fontsize=15)
     _bars(axes[0], "按状态", stats.by_status, "#4C72B0", fp)
     _bars(axes[1], "按类别", stats.by_category, "#DD8452", fp)
-    _bars(axes[2], "按月份", stats.by_month or {"—": 0}, "#55A868", fp)
+    months = dict(list(stats.by_month.items())[-12:]) or {"—": 0}
+    _bars(axes[2], "按月份（最近 12 个月）" if len(stats.by_month) > 12 else "按月份", months, "#55A868", fp)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

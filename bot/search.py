@@ -40,6 +40,8 @@ K1 = 1.5
 B = 0.75
 #: Weight of a "≈" related term relative to the term the user typed.
 RELATED_WEIGHT = 0.5
+#: Weight of a search-mode sub-word (代表大会 inside 职工代表大会) relative to the whole word.
+SUB_WEIGHT = 0.3
 #: A query key (for "更多" buttons) is kept for this many recent long queries.
 QUERY_KEYS = 2048
 
@@ -390,9 +392,11 @@ def _make_vocab(texts: list[str], content_dir: Path | None, tmp_dir: Path) -> _V
             canon[norm(w)] = head
     rel: dict[str, set[str]] = {}
     for group in related:
-        members = [canon.get(norm(w), norm(w)) for w in group]
-        for w in members:
-            rel.setdefault(w, set()).update(m for m in members if m != w)
+        head, *rest = [canon.get(norm(w), norm(w)) for w in group]
+        rel.setdefault(head, set()).update(w for w in rest if w != head)
+        for w in rest:
+            if w != head:
+                rel.setdefault(w, set()).add(head)
     surfaces: dict[str, set[str]] = {}
     for s, c in canon.items():
         surfaces.setdefault(c, {c}).add(s)
@@ -554,6 +558,7 @@ class SearchEngine:
         self.by_id = {p.id: p for p in passages}
         self._queries: OrderedDict[str, str] = OrderedDict()
         self._fallback_texts: list[str] | None = None
+        self._norm_cache: dict[str, str] = {}
 
     # construction
 
@@ -615,13 +620,21 @@ class SearchEngine:
     def analyse(self, query: str) -> dict[str, float]:
         """Canonical query terms (known to the index) with their weights; related terms at half weight."""
         out: dict[str, float] = {}
-        for term, _ in self.seg.terms(self.norm(query[:MAX_QUERY_CHARS])):
-            if term in self.vocab.stop:
-                continue
-            term = self.vocab.canon.get(term, term)
-            if term in self.index.terms:
-                out[term] = 1.0
-        for term in list(out):
+        whole: list[str] = []
+        freq = self.seg.freq
+        for m in _RUN_RE.finditer(self.norm(query[:MAX_QUERY_CHARS])):
+            for word, _ in self.seg.cut(m.group()):
+                n = len(word)
+                subs = [word[i : i + k] for k in range(2, n) for i in range(n - k + 1)] if n > 2 else []
+                for term, weight in [(t, SUB_WEIGHT) for t in subs if freq.get(t)] + [(word, 1.0)]:
+                    if term in self.vocab.stop:
+                        continue
+                    term = self.vocab.canon.get(term, term)
+                    if term in self.index.terms and out.get(term, 0.0) < weight:
+                        out[term] = weight
+                        if weight == 1.0:
+                            whole.append(term)
+        for term in whole:
             for rel in self.vocab.related.get(term, ()):
                 if rel in self.index.terms and rel not in out:
                     out[rel] = RELATED_WEIGHT
@@ -629,15 +642,18 @@ class SearchEngine:
 
     def _scores(self, qterms: dict[str, float]) -> np.ndarray:
         idx = self.index
-        scores = np.zeros(len(self.passages), dtype=np.float32)
+        docs: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
         for term, w in qterms.items():
             t = idx.terms[term]
             lo, hi = idx.indptr[t], idx.indptr[t + 1]
-            if w == 1.0:
-                scores[idx.docs[lo:hi]] += idx.weights[lo:hi]
-            else:
-                scores[idx.docs[lo:hi]] += idx.weights[lo:hi] * w
-        return scores
+            docs.append(idx.docs[lo:hi])
+            weights.append(idx.weights[lo:hi] if w == 1.0 else idx.weights[lo:hi] * np.float32(w))
+        if len(docs) == 1:
+            scores = np.zeros(len(self.passages), dtype=np.float32)
+            scores[docs[0]] = weights[0]
+            return scores
+        return np.bincount(np.concatenate(docs), np.concatenate(weights), minlength=len(self.passages))
 
     @staticmethod
     def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, int]:
@@ -676,7 +692,12 @@ class SearchEngine:
 
     def matched_terms(self, text: str, qterms: dict[str, float]) -> tuple[str, ...]:
         """The query terms (and their synonyms) as they are written in `text`, longest first."""
-        norm = self.norm.same_length(text)
+        norm = self._norm_cache.get(text)
+        if norm is None:
+            norm = self.norm.same_length(text)
+            if len(self._norm_cache) >= 4096:
+                self._norm_cache.clear()
+            self._norm_cache[text] = norm
         found: set[str] = set()
         for term in qterms:
             for surface in self.vocab.surfaces.get(term, (term,)):

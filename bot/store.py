@@ -48,12 +48,16 @@ class StoreError(Exception):
     """The store cannot be opened or written; the message is one line for the operator."""
 
 
+_CONTAINERS = (dict, list)
+
+
 def _clone(value: Any) -> Any:
     """A deep copy of JSON-like data (dicts and lists; everything else is immutable)."""
-    if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clone(v) for v in value]
+    kind = type(value)
+    if kind is dict or isinstance(value, dict):
+        return {k: v if type(v) not in _CONTAINERS else _clone(v) for k, v in value.items()}
+    if kind is list or isinstance(value, list):
+        return [v if type(v) not in _CONTAINERS else _clone(v) for v in value]
     return value
 
 
@@ -428,8 +432,14 @@ class _Table(Table):
         with self._engine.lock:
             return super().insert_multiple(documents)
 
+    def _matching(self, cond: Any) -> list[int]:
+        """Ids of the live docs matching `cond` (evaluated without copying every doc)."""
+        return [int(key) for key, doc in self._engine.tables.get(self.name, {}).items() if cond(doc)]
+
     def update(self, fields: Any, cond: Any = None, doc_ids: Iterable[int] | None = None) -> list[int]:
         with self._engine.lock:
+            if cond is not None and doc_ids is None:
+                return super().update(fields, doc_ids=self._matching(cond))
             return super().update(fields, cond, doc_ids)
 
     def update_multiple(self, updates: Any) -> list[int]:
@@ -442,6 +452,8 @@ class _Table(Table):
 
     def remove(self, cond: Any = None, doc_ids: Iterable[int] | None = None) -> list[int]:
         with self._engine.lock:
+            if cond is not None and doc_ids is None:
+                return super().remove(doc_ids=self._matching(cond))
             return super().remove(cond, doc_ids)
 
     def truncate(self) -> None:

@@ -103,7 +103,8 @@ def format_number(year: int, seq: int) -> str:
 def normalise(text: str) -> str:
     """Text for duplicate detection: NFKC, case-folded, without spaces, punctuation and symbols."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "ZPSC")
+    core = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "ZPSC")
+    return core or "".join(folded.split())  # all emoji/punctuation: compare those, not ""
 
 
 def check_length(svc: Services, text: str) -> None:

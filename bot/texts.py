@@ -382,7 +382,7 @@ def sg_ask_sign(category: str, text: str) -> str:
     """Flow step 3: named or anonymous."""
     return (
         f"💡 类别：<b>{escape(category)}</b>（第 3/3 步）\n"
-        f"<blockquote>{escape(_clip(text, 600))}</blockquote>\n"
+        f"<blockquote>{_esc_clip(text, 600)}</blockquote>\n"
         "请选择署名还是匿名。署名的建议，处理进度会私信告知你。"
     )
 
@@ -393,7 +393,7 @@ def sg_confirm(category: str, text: str, anonymous: bool) -> str:
     extra = f"\n{SG_ANON_NOTE}" if anonymous else ""
     return (
         f"请确认提交：\n类别：<b>{escape(category)}</b>　方式：<b>{who}</b>\n"
-        f"<blockquote>{escape(_clip(text, 1500))}</blockquote>{extra}"
+        f"<blockquote>{_esc_clip(text, 1500)}</blockquote>{extra}"
     )
 
 
@@ -430,6 +430,16 @@ def sg_receipt(number: str, category: str, anonymous: bool, in_group: bool) -> s
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _esc_clip(text: str, limit: int) -> str:
+    """`text` clipped and HTML-escaped so the escaped form has at most `limit` characters."""
+    n = limit
+    while True:
+        out = escape(_clip(text, n))
+        if len(out) <= limit or n <= 1:
+            return out
+        n = max(1, n * limit // len(out) - 1)
 
 
 SG_MINE_EMPTY = "你还没有署名提交过建议。发送“建议 内容”即可提交。"
@@ -495,7 +505,7 @@ def _sg_when(iso: str) -> str:
 def sg_line(rec: dict, index: int | None = None) -> str:
     """One suggestion in a list: number, category, status, date and a snippet."""
     head = f"{index}. " if index is not None else ""
-    snippet = escape(_clip(" ".join(rec["text"].split()), 60))
+    snippet = _esc_clip(" ".join(rec["text"].split()), 60)
     return (
         f"{head}<b>{escape(rec['number'])}</b> [{escape(rec['category'])}] {escape(rec['status'])}"
         f" · {_sg_when(rec['created'])}\n{snippet}"
@@ -522,12 +532,12 @@ def sg_detail(rec: dict) -> str:
     lines = [
         f"<b>{escape(rec['number'])}</b> [{escape(rec['category'])}] 状态：<b>{escape(rec['status'])}</b>",
         f"提议人：{who}　来源：{chat}　提交：{_sg_when(rec['created'])}",
-        f"<blockquote>{escape(_clip(rec['text'], 2000))}</blockquote>",
+        f"<blockquote>{_esc_clip(rec['text'], 1500)}</blockquote>",
         "<b>处理记录</b>",
     ]
-    for h in rec.get("history", [])[-12:]:
+    for h in rec.get("history", [])[-10:]:
         by = escape(h.get("by_name") or "")
-        note = f"：{escape(_clip(h['note'], 200))}" if h.get("note") else ""
+        note = f"：{_esc_clip(h['note'], 100)}" if h.get("note") else ""
         lines.append(f"• {_sg_when(h['at'])} {escape(h['action'])}（{by}）{note}")
     return "\n".join(lines)
 
@@ -535,10 +545,10 @@ def sg_detail(rec: dict) -> str:
 def sg_overdue(records: list[dict], days: int, now_iso: str) -> str:
     """The weekly reminder to officers: open suggestions older than `days` days."""
     lines = [f"⏰ <b>有 {len(records)} 条建议超过 {days} 天未答复</b>（截至 {_sg_when(now_iso)}）"]
-    for r in records[:30]:
+    for r in records[:20]:
         lines.append(sg_line(r))
-    if len(records) > 30:
-        lines.append(f"……另有 {len(records) - 30} 条。")
+    if len(records) > 20:
+        lines.append(f"……另有 {len(records) - 20} 条。")
     lines.append("请私聊我发送 /review 处理。")
     return "\n".join(lines)
 
@@ -552,7 +562,8 @@ def sg_stats_table(by_status: dict, by_category: dict, by_month: dict, rate: flo
 
     rate_text = "—（尚无已决定的建议）" if rate is None else f"{rate:.1%}"
     lines = [f"合理化建议共 {total} 条", *block("按状态", by_status), *block("按类别", by_category)]
-    lines += block("按月份", by_month)
+    recent = dict(list(by_month.items())[-24:])
+    lines += block("按月份" if len(by_month) <= 24 else "按月份（最近 24 个月）", recent)
     lines.append(f"采纳率（已采纳+已实施 ÷ 已答复）：{rate_text}")
     return "<b>建议统计</b>\n<pre>" + escape("\n".join(lines)) + "</pre>"
 

@@ -453,6 +453,8 @@ class Call:
     result: Any = None
     error: ApiError | None = None
     files: dict[str, bytes] = field(default_factory=dict)
+    #: The fault injected into this call, if any (its error is then not the bot's fault).
+    fault: Fault | None = None
 
     @property
     def chat_id(self) -> Any:
@@ -674,6 +676,10 @@ class FakeBotAPI:
                     f"timed out after {timeout}s waiting for {count} x {method} {match or ''}; calls seen:\n  {seen}"
                 ) from None
         return self.find(method, since=since, ok=ok, answered=answered, **match)[:count]
+
+    def rejected(self) -> list[Call]:
+        """Calls the server refused with 400 on its own (not by an injected fault): the bot sent something invalid."""
+        return [c for c in self.calls if c.error is not None and c.error.code == 400 and c.fault is None]
 
     def sent_texts(self, chat_id: int | None = None) -> list[str]:
         """Plain texts (and captions) of every message successfully sent, optionally to one chat."""
@@ -916,7 +922,7 @@ class FakeBotAPI:
         call = Call(method_name, params, time.monotonic(), files=files)
         self.calls.append(call)
         await self._notify()
-        fault = self._take_fault(method_name, params)
+        fault = call.fault = self._take_fault(method_name, params)
         try:
             if fault is not None:
                 await self._apply_fault(fault, call)

@@ -1,0 +1,98 @@
+"""End to end over HTTP: the real PTB bot against the fake Telegram — submit, review, notify, export, stats."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+from e2e import ALICE, BOB, SUPERGROUP, RunningBot, running_bot
+from fakebotapi import Call, User
+
+CAROL = User(2003, "赵六", "zhaoliu")
+OFFICER = User(2009, "李干事", "liganshi")
+
+
+async def press(bot: RunningBot, call: Call, label: str, user: User, *, wait: str = "editMessageText") -> list[Call]:
+    """`user` presses the button labelled `label` (substring) on the bot's message `call`; wait for `wait`."""
+    chat_id, mid = call.params["chat_id"], call.result["message_id"]
+    msg = bot.api.messages[(chat_id, mid)]
+    labels = [b["text"] for row in msg.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+    text = next((t for t in labels if label in t), None)
+    assert text is not None, f"no button {label!r} in {labels}"
+    mark = bot.api.mark()
+    bot.api.press_button(chat_id, mid, text=text, user=user)
+    return await bot.api.wait_for(wait, since=mark, ok=True, chat_id=chat_id)
+
+
+async def test_lifecycle_over_the_wire(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, officers=(OFFICER.id,)) as bot:
+        api = bot.api
+        await bot.say("/start", user=ALICE)  # ALICE has a private chat: progress can reach her
+        api.chat(SUPERGROUP, title="一车间工会群")
+        api.set_admins(SUPERGROUP, [BOB.id])
+
+        receipt = await bot.said("建议 [安全生产] 叉车通道划线磨损，建议重新划线", user=ALICE, chat_id=SUPERGROUP)
+        assert "JY-2026-0001" in receipt and "安全生产" in receipt
+        await bot.said("/suggest 更衣室储物柜不够用，建议增加", user=ALICE, chat_id=SUPERGROUP)
+
+        assert "只有工会干部" in await bot.said("/review", user=CAROL)
+        [page] = await bot.say("/review", user=BOB)
+        assert "共 2 条" in page.text
+        [view] = await press(bot, page, "JY-2026-0001", BOB)
+        assert "叉车通道" in view.text
+
+        mark = api.mark()
+        await press(bot, page, "受理", BOB)  # the same message, now showing the suggestion
+        [told] = await api.wait_for("sendMessage", chat_id=ALICE.id, since=mark)
+        assert "JY-2026-0001" in told.text and "已受理" in told.text
+        for label, status in (("采纳", "已采纳"), ("已实施", "已实施")):
+            mark = api.mark()
+            await press(bot, page, label, BOB)
+            [told] = await api.wait_for("sendMessage", chat_id=ALICE.id, since=mark)
+            assert status in told.text
+
+        [page2] = await bot.say("/review", user=BOB)
+        await press(bot, page2, "JY-2026-0002", BOB)
+        await press(bot, page2, "受理", BOB)
+        [ask] = await press(bot, page2, "不采纳", BOB, wait="sendMessage")
+        assert "理由" in ask.text
+        mark = api.mark()
+        await bot.say("场地有限，明年统筹考虑", user=BOB)
+        [told] = await api.wait_for("sendMessage", chat_id=ALICE.id, since=mark)
+        assert "不采纳" in told.text and "场地有限" in told.text
+
+        mine = await bot.said("/mine", user=ALICE)
+        assert "已实施" in mine and "不采纳" in mine
+
+        mark = api.mark()
+        api.push_message("/export", user=OFFICER)
+        [doc] = await api.wait_for("sendDocument", since=mark, chat_id=OFFICER.id, ok=True)
+        book = openpyxl.load_workbook(io.BytesIO(next(iter(doc.files.values()))))
+        rows = list(book.active.iter_rows(values_only=True))
+        assert len(rows) == 3 and rows[1][0] == "JY-2026-0001" and rows[1][3] == "已实施"
+
+        mark = api.mark()
+        api.push_message("/stats", user=OFFICER)
+        [photo] = await api.wait_for("sendPhoto", since=mark, chat_id=OFFICER.id, ok=True)
+        stats = await api.wait_for("sendMessage", since=mark, chat_id=OFFICER.id, ok=True)
+        assert "采纳率" in stats[0].text and "50.0%" in stats[0].text
+        assert photo.ok
+
+
+async def test_anonymous_via_deep_link_over_the_wire(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, officers=(OFFICER.id,)) as bot:
+        api = bot.api
+        api.chat(SUPERGROUP, title="一车间工会群")
+        [hint] = await bot.say("/suggest", user=CAROL, chat_id=SUPERGROUP)
+        urls = [b.get("url") for row in hint.buttons for b in row]
+        assert urls == ["https://t.me/union_helper_bot?start=suggest"]
+        [cats] = await bot.say("/start suggest", user=CAROL)
+        await press(bot, cats, "职工生活", CAROL)
+        [sign] = await bot.say("夜班职工希望食堂延长供餐时间", user=CAROL)
+        await press(bot, sign, "匿名", CAROL)
+        [done] = await press(bot, sign, "确认提交", CAROL)
+        assert "JY-2026-0001" in done.text
+        rec = bot.services.store.suggestion_get("JY-2026-0001")
+        assert rec is not None and rec["anonymous"] and rec["proposer_id"] is None
+        assert rec["chat_id"] == SUPERGROUP and rec["chat_title"] == "一车间工会群"
