@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,8 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.search import SearchEngine
+
+_SEARCH_LOCK = threading.Lock()
 
 
 @dataclass
@@ -42,10 +45,16 @@ class Services:
     @property
     def search(self) -> SearchEngine:
         """The search engine, built (or loaded from its cache) on first use."""
+        with _SEARCH_LOCK:  # built once, even when a warm-up thread and a handler ask together
+            return self._load_search()
+
+    def _load_search(self) -> SearchEngine:
         if self._search is None:
             from bot.search import SearchEngine
 
-            self._search = SearchEngine.load(self.content, cache_dir=self.config.data_dir / "cache")
+            self._search = SearchEngine.load(
+                self.content, cache_dir=self.config.data_dir / "cache", content_dir=self.config.content_dir
+            )
         return self._search
 
     async def is_chat_admin(self, chat_id: int, user_id: int) -> bool:

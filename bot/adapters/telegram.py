@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -305,6 +306,8 @@ def build_application(config: Config, services: Services) -> Application:
                 # several missed ticks collapse into one, as each tick catches up from the store anyway.
                 job_kwargs={"misfire_grace_time": TICK_SECONDS, "coalesce": True, "max_instances": 1},
             )
+        # Load (or build) the search index in the background, so the first search is quick.
+        asyncio.get_running_loop().run_in_executor(None, lambda: services.search)
         log.info("bot @%s ready", app.bot.username)
 
     async def post_shutdown(app: Application) -> None:
