@@ -99,6 +99,10 @@ class DeliveryError(Exception):
     """Raised by an adapter's `send` when a message could not be delivered."""
 
 
+class DeliveryUncertain(DeliveryError):
+    """The request timed out: the message may or may not have arrived, so a retry could send it twice."""
+
+
 class ChatGone(DeliveryError):
     """The bot was blocked, kicked or the chat no longer exists (Telegram `Forbidden`)."""
 

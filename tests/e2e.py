@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fakebotapi import DEFAULT_USER, Call, FakeBotAPI, FloodLimits, User
-from telegram import Update
 from telegram.ext import Application
 
 from bot.adapters.telegram import build_application
@@ -124,17 +123,15 @@ def make_config(api: FakeBotAPI, data_dir: Path, mode: str = "polling", officers
 
 async def start_updater(app: Application, config: Config, api: FakeBotAPI) -> None:
     """Start polling or the webhook server with the same arguments as `run_telegram`."""
-    t = config.telegram
-    if t.mode == "webhook":
-        api.webhook_routes[WEBHOOK_BASE] = f"http://127.0.0.1:{t.port}"
-        assert app.updater is not None
-        await app.updater.start_webhook(
-            listen=t.listen, port=t.port, url_path=t.token.split(":")[0], webhook_url=t.webhook_url,
-            secret_token=t.secret_token or None, allowed_updates=Update.ALL_TYPES,
-        )
+    from bot.adapters.telegram import updater_args
+
+    mode, kwargs = updater_args(config)
+    assert app.updater is not None
+    if mode == "webhook":
+        api.webhook_routes[WEBHOOK_BASE] = f"http://127.0.0.1:{config.telegram.port}"
+        await app.updater.start_webhook(**kwargs)
     else:
-        assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+        await app.updater.start_polling(**kwargs, poll_interval=0.0, timeout=10)
 
 
 async def stop_app(app: Application) -> None:

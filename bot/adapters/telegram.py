@@ -19,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -35,7 +35,7 @@ from telegram.ext import (
 from bot import texts
 from bot.commands import TABLE, TICKS, dispatch
 from bot.config import Config
-from bot.core import ChatGone, ChatMoved, DeliveryError, Reply, Request
+from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ class TelegramAdapter:
             raise ChatGone(chat_id, str(e)) from e
         except ChatMigrated as e:
             raise ChatMoved(chat_id, e.new_chat_id) from e
+        except TimedOut as e:
+            raise DeliveryUncertain(f"chat {chat_id}: {e}") from e
         except TelegramError as e:
             raise DeliveryError(f"chat {chat_id}: {e}") from e
 
@@ -342,21 +344,27 @@ def build_application(config: Config, services: Services) -> Application:
     return app
 
 
+def updater_args(config: Config) -> tuple[str, dict[str, Any]]:
+    """("polling" | "webhook", the keyword arguments for run_/start_polling or run_/start_webhook)."""
+    t = config.telegram
+    if t.mode == "webhook":
+        return "webhook", {
+            "listen": t.listen,
+            "port": t.port,
+            "url_path": t.token.split(":")[0],
+            "webhook_url": t.webhook_url,
+            "secret_token": t.secret_token or None,
+            "allowed_updates": Update.ALL_TYPES,
+        }
+    return "polling", {"allowed_updates": Update.ALL_TYPES}
+
+
 def run_telegram(config: Config, services: Services) -> int:
     """Run the bot until interrupted, by long polling or webhook as configured."""
     app = build_application(config, services)
-    t = config.telegram
-    allowed: Any = Update.ALL_TYPES
-    if t.mode == "webhook":
-        app.run_webhook(
-            listen=t.listen,
-            port=t.port,
-            url_path=t.token.split(":")[0],
-            webhook_url=t.webhook_url,
-            secret_token=t.secret_token or None,
-            allowed_updates=allowed,
-        )
+    mode, kwargs = updater_args(config)
+    if mode == "webhook":
+        app.run_webhook(**kwargs)
     else:
-        app.run_polling(allowed_updates=allowed)
+        app.run_polling(**kwargs)
     return 0
-

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot import commands, texts
 from bot import practice as P
 from bot.commands import Callback, Command, Tick
-from bot.core import ChatGone, ChatMoved, DeliveryError, Reply, Request
+from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -269,10 +269,7 @@ async def _send_parts(svc: Services, chat_id: int, parts: Sequence[str]) -> tupl
 
 def _ambiguous(e: BaseException) -> bool:
     """A timeout: the message may have been delivered, so retrying could send it twice."""
-    cause = e.__cause__
-    return cause is not None and (
-        isinstance(cause, TimeoutError) or any(c.__name__ == "TimedOut" for c in type(cause).__mro__)
-    )
+    return isinstance(e, DeliveryUncertain) or isinstance(e.__cause__, TimeoutError)
 
 
 # --- chat lifecycle (called by the Telegram adapter) -------------------------------------------------
