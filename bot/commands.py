@@ -102,7 +102,8 @@ async def dispatch(req: Request, svc: Services) -> list[Reply]:
     try:
         return await _dispatch(req, svc)
     except Exception:
-        log.exception("handler failed for chat %s", req.chat_id)
+        # Never log a private chat's id: it is the user's id (and may belong to an anonymous proposer).
+        log.exception("handler failed in a %s chat", req.chat_type)
         return [Reply(texts.INTERNAL_ERROR)]
 
 
