@@ -86,7 +86,6 @@ def _run(args: argparse.Namespace) -> int:
         return run_cli(cfg.content_dir, cache, args.query, args.json, args.limit, sys.stdin, sys.stdout)
     if command == "suggestions":
         from bot.export import export_suggestions
-
         from bot.store import Store
 
         store = Store(cfg.data_dir)
