@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load
+from bot.content import ContentError
+from bot.store import StoreError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,12 +35,19 @@ def _parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="检索（与机器人同一引擎）")
     search.add_argument("query", nargs="?", help="关键词；省略则从标准输入逐行读取")
     search.add_argument("--json", action="store_true", help="输出 JSON")
-    search.add_argument("--limit", type=int, default=5, help="返回条数（默认 5）")
+    search.add_argument("--limit", type=_positive, default=5, help="返回条数（默认 5，1–50）")
     sugg = sub.add_parser("suggestions", help="合理化建议")
     sugg.add_argument("action", choices=["export"])
     sugg.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     sugg.add_argument("-o", "--output", required=True, help="输出文件")
     return p
+
+
+def _positive(value: str) -> int:
+    n = int(value) if value.strip().isdigit() else 0
+    if not 1 <= n <= 50:
+        raise argparse.ArgumentTypeError(f"需要 1–50 之间的整数 / a whole number 1-50, got {value!r}")
+    return n
 
 
 def _config(path: str | None) -> Config:
@@ -61,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"配置错误 / config error: {e}", file=sys.stderr)
         return 2
+    except ContentError as e:
+        print(f"内容错误 / content error: {e} (run: python run.py content build)", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(f"数据错误 / store error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -71,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     _logging(args.verbose, console=command != "telegram")
 
     if command == "content":
-        from bot.content import ContentError, build
+        from bot.content import build
 
         try:
             summary = build(Path(args.seeds), cfg.content_dir, progress=lambda s: print(s, file=sys.stderr))

@@ -137,18 +137,14 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
     hit = match_alias(text)
     if hit is None and req.addressed:
         hit = match_alias(_strip_mention(text, req.bot_username))
+    # A guided flow waiting for this user's text gets it, even if it starts with a trigger word
+    # (a suggestion may well begin with 建议 or 查); only 取消 leaves the flow.
+    pending = get_flow(req, svc)
+    if pending is not None and (hit is None or hit[0].name != "cancel"):
+        return await pending.handler(req, svc, text)
     if hit is not None:
         cmd, args = hit
-        if cmd.name != "cancel":
-            svc.pending.pop(key, None)
         return await cmd.handler(req, svc, args)
-
-    pending = svc.pending.get(key)
-    if pending is not None:
-        if pending.expires < svc.now():
-            svc.pending.pop(key, None)
-        else:
-            return await pending.handler(req, svc, text)
 
     if req.is_private:
         return await _plain_text(req, svc, text)

@@ -1,5 +1,6 @@
 """合理化建议 export (xlsx / csv, Chinese headers) and statistics (counts, 采纳率, a PNG chart).
 
+Works on a read-only store too (`Store(data_dir, read_only=True)`), so it can run while the bot does.
 The chart uses Noto Sans SC from the `pylopdf-fonts-zh-cn` package (a project dependency); if no CJK
 font can be found, `render_chart` returns None and callers show the text table only.
 """
@@ -18,18 +19,16 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from bot import texts
 from bot.store import Store
 from bot.suggestions import ADOPTED, CATEGORIES, DONE, REJECTED, STATUSES
 
 log = logging.getLogger(__name__)
 
-HEADERS = (
-    "编号", "类别", "建议内容", "状态", "提交时间", "提议人", "提议人ID", "来源群", "来源群ID", "最近处理", "处理记录",
-)  # fmt: skip
+HEADERS = texts.SG_EXPORT_HEADERS
 _WIDTHS = (14, 10, 60, 8, 18, 12, 14, 20, 16, 18, 60)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-ANONYMOUS = "匿名"
 
 
 def _when(iso: str, tz: tzinfo) -> str:
@@ -38,15 +37,14 @@ def _when(iso: str, tz: tzinfo) -> str:
 
 
 def _history(rec: dict[str, Any], tz: tzinfo) -> str:
-    lines = []
-    for h in rec.get("history", []):
-        note = f"：{h['note']}" if h.get("note") else ""
-        lines.append(f"{_when(h['at'], tz)} {h['action']}（{h.get('by_name') or ''}）{note}")
-    return "\n".join(lines)
+    return "\n".join(
+        texts.sg_export_history_line(_when(h["at"], tz), h["action"], h.get("by_name") or "", h.get("note") or "")
+        for h in rec.get("history", [])
+    )
 
 
 def row(rec: dict[str, Any], tz: tzinfo) -> list[Any]:
-    """One export row; anonymous proposers appear as 匿名 with no id."""
+    """One export row; anonymous proposers appear as texts.SG_ANONYMOUS (匿名) with no id."""
     anon = bool(rec.get("anonymous"))
     history = rec.get("history", [])
     return [
@@ -55,9 +53,9 @@ def row(rec: dict[str, Any], tz: tzinfo) -> list[Any]:
         rec["text"],
         rec["status"],
         _when(rec["created"], tz),
-        ANONYMOUS if anon else rec.get("proposer_name") or "",
+        texts.SG_ANONYMOUS if anon else rec.get("proposer_name") or "",
         "" if anon or rec.get("proposer_id") is None else str(rec["proposer_id"]),
-        rec.get("chat_title") or ("" if rec.get("chat_id") else "私聊"),
+        rec.get("chat_title") or ("" if rec.get("chat_id") else texts.SG_PRIVATE_CHAT),
         "" if rec.get("chat_id") is None else str(rec["chat_id"]),
         _when(history[-1]["at"], tz) if history else "",
         _history(rec, tz),
@@ -88,7 +86,7 @@ def _write_xlsx(rows: Iterable[list[Any]], path: Path) -> None:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "合理化建议"
+    ws.title = texts.SG_EXPORT_SHEET
     ws.append(list(HEADERS))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -201,12 +199,11 @@ def render_chart(stats: Stats, font: Path | None = None) -> bytes | None:
     fig = Figure(figsize=(9, 9), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(3, 1)
-    rate = "—" if stats.adoption_rate is None else f"{stats.adoption_rate:.1%}"
-    fig.suptitle(f"合理化建议统计（共 {stats.total} 条，采纳率 {rate}）", fontproperties=fp, fontsize=15)
-    _bars(axes[0], "按状态", stats.by_status, "#4C72B0", fp)
-    _bars(axes[1], "按类别", stats.by_category, "#DD8452", fp)
+    fig.suptitle(texts.sg_chart_title(stats.total, stats.adoption_rate), fontproperties=fp, fontsize=15)
+    _bars(axes[0], texts.SG_CHART_BY_STATUS, stats.by_status, "#4C72B0", fp)
+    _bars(axes[1], texts.SG_CHART_BY_CATEGORY, stats.by_category, "#DD8452", fp)
     months = dict(list(stats.by_month.items())[-12:]) or {"—": 0}
-    _bars(axes[2], "按月份（最近 12 个月）" if len(stats.by_month) > 12 else "按月份", months, "#55A868", fp)
+    _bars(axes[2], texts.sg_chart_by_month(12 if len(stats.by_month) > 12 else None), months, "#55A868", fp)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -9,8 +9,8 @@ import fcntl
 import json
 import logging
 import os
-import secrets
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
@@ -30,6 +30,9 @@ __all__ = ["Query", "Store", "StoreError", "where"]  # feature code gets Query/w
 #   store.journal  one line per write: "<crc32 hex> <json>\n"; the first record is {"gen": N} naming the
 #                  snapshot it extends; every write is appended and fdatasync'ed before it returns;
 #   store.lock     flock'ed while a process has the store open (one bot process per data dir).
+# A read-only open (Store(dir, read_only=True), e.g. an export while the bot runs) takes no lock and never
+# writes: it reads snapshot + journal and reads the snapshot again after the journal; if a compaction
+# replaced the snapshot meanwhile (the journal may then be cut short) it reads both again.
 # Loading = snapshot + replay of the journal; a torn or corrupt tail (a crash mid-append) is ignored.
 # Compaction (at open, and every `compact_after` records) writes a new snapshot with gen+1, then
 # truncates the journal and writes its header; a journal whose gen is older than the snapshot's was
@@ -42,6 +45,8 @@ JOURNAL_NAME = "store.journal"
 LOCK_NAME = "store.lock"
 SNAPSHOT_FORMAT = "union-bot-store/1"
 SEQUENCES_TABLE = "_sequences"
+#: A read-only open retries this often while compactions keep replacing the snapshot under it.
+READ_ATTEMPTS = 50
 
 
 class StoreError(Exception):
@@ -82,6 +87,14 @@ def _parse_line(line: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    """A file's bytes, or None when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -179,10 +192,11 @@ class _Changes(MutableMapping[int, dict[str, Any]]):
 class _Engine:
     """Snapshot + journal files and the in-memory tables they hold; every method runs under `lock`."""
 
-    def __init__(self, directory: Path, compact_after: int) -> None:
+    def __init__(self, directory: Path, compact_after: int, read_only: bool = False) -> None:
         self.dir = directory
         self.lock = threading.RLock()
         self.compact_after = max(1, compact_after)
+        self.read_only = read_only
         self.tables: dict[str, dict[str, dict[str, Any]]] = {}
         self.next_ids: dict[str, int] = {}
         self.gen = 0
@@ -190,7 +204,10 @@ class _Engine:
         self._fd = -1
         self._lock_fd = -1
         self._size = 0
-        self._open()
+        if read_only:
+            self._open_read_only()
+        else:
+            self._open()
 
     @property
     def snapshot_path(self) -> Path:
@@ -223,6 +240,28 @@ class _Engine:
             self.close()
             raise
 
+    def _open_read_only(self) -> None:
+        """Load a consistent view without the lock (the bot may be writing): retry if a compaction interleaves."""
+        if not (self.dir / SNAPSHOT_NAME).exists() and not (self.dir / JOURNAL_NAME).exists():
+            raise StoreError(f"no store in {self.dir} (no {SNAPSHOT_NAME} or {JOURNAL_NAME})")
+        error: StoreError | None = None
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                snap, journal = _read_or_none(self.snapshot_path), _read_or_none(self.journal_path)
+                if _read_or_none(self.snapshot_path) != snap:
+                    error = StoreError(f"{self.dir} kept changing while it was read; try again")
+                else:
+                    self.gen, self.tables, self.next_ids = 0, {}, {}
+                    self._replay(journal, self._use_snapshot(snap))
+                    return
+            except StoreError as exc:
+                error = exc
+            except OSError as exc:
+                raise StoreError(f"cannot read the store in {self.dir}: {exc}") from exc
+            time.sleep(0.002 * attempt)
+        assert error is not None
+        raise error
+
     def _take_lock(self) -> None:
         """One process per data dir: a second bot on the same files would corrupt them."""
         self._lock_fd = os.open(self.dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
@@ -240,9 +279,11 @@ class _Engine:
 
     def _load_snapshot(self) -> bool:
         """Read store.json into memory; False when there is none yet."""
-        try:
-            raw = self.snapshot_path.read_bytes()
-        except FileNotFoundError:
+        return self._use_snapshot(_read_or_none(self.snapshot_path))
+
+    def _use_snapshot(self, raw: bytes | None) -> bool:
+        """Take the snapshot file's bytes into memory; False when there is none."""
+        if raw is None:
             return False
         try:
             snap = json.loads(raw)
@@ -263,9 +304,11 @@ class _Engine:
 
     def _load_journal(self, has_snapshot: bool) -> bool:
         """Replay store.journal; True when it is exactly a header for the current snapshot."""
-        try:
-            raw = self.journal_path.read_bytes()
-        except FileNotFoundError:
+        return self._replay(_read_or_none(self.journal_path), has_snapshot)
+
+    def _replay(self, raw: bytes | None, has_snapshot: bool) -> bool:
+        """Replay the journal file's bytes (see _load_journal)."""
+        if raw is None:
             return False
         *lines, torn = raw.split(b"\n")
         records = [_parse_line(line) for line in lines]
@@ -275,7 +318,9 @@ class _Engine:
             raise self._damaged(self.journal_path, f"record {bad[0] + 1} of {len(records)} is corrupt")
         if bad or torn:
             kept = sum(len(lines[i]) + 1 for i in good)
-            log.warning("%s: ignoring a torn last write (%d bytes)", self.journal_path, len(raw) - kept)
+            # a reader racing the bot's append sees a partial last line: normal, not worth a warning
+            level = logging.DEBUG if self.read_only else logging.WARNING
+            log.log(level, "%s: ignoring a torn last write (%d bytes)", self.journal_path, len(raw) - kept)
         valid = [rec for rec in records if rec is not None]
         if not valid:
             return False
@@ -303,6 +348,7 @@ class _Engine:
 
     def commit(self, name: str, changes: _Changes) -> None:
         """Journal one table write (fsync'ed), then apply it in memory."""
+        self._check_writable()
         sets = changes.changed()
         if not (sets or changes.deleted or changes.cleared):
             return
@@ -324,6 +370,11 @@ class _Engine:
         if self.records >= self.compact_after:
             self.compact()
 
+    def _check_writable(self) -> None:
+        """Refuse any write to a store opened read-only."""
+        if self.read_only:
+            raise StoreError(f"the store in {self.dir} was opened read-only; it cannot be written")
+
     def _append(self, line: bytes) -> None:
         """Append + fdatasync; on failure cut the journal back so no half record stays in it."""
         if self._fd < 0:
@@ -344,6 +395,7 @@ class _Engine:
     def compact(self) -> None:
         """Fold the journal into a new snapshot (atomic replace), then start a fresh journal."""
         with self.lock:
+            self._check_writable()
             if self._fd < 0:
                 raise StoreError("the store is closed")
             gen = self.gen + 1
@@ -362,6 +414,7 @@ class _Engine:
     def replace_all(self, tables: dict[str, dict[str, dict[str, Any]]]) -> None:
         """TinyDB's whole-database write (drop_table/drop_tables): becomes a compaction."""
         with self.lock:
+            self._check_writable()
             self.tables = tables
             self.compact()
 
@@ -492,20 +545,29 @@ class _TinyDB(TinyDB):
     table_class = _Table
 
     def drop_table(self, name: str) -> None:
-        with cast(_Storage, self.storage).engine.lock:
+        engine = cast(_Storage, self.storage).engine
+        with engine.lock:
+            engine._check_writable()  # before TinyDB deletes from the live tables
             super().drop_table(name)
 
     def drop_tables(self) -> None:
-        with cast(_Storage, self.storage).engine.lock:
+        engine = cast(_Storage, self.storage).engine
+        with engine.lock:
+            engine._check_writable()
             super().drop_tables()
 
 
 class Store:
-    """All persistent state of one bot, under `data_dir` (dir 0700, files 0600)."""
+    """All persistent state of one bot, under `data_dir` (dir 0700, files 0600).
 
-    def __init__(self, data_dir: str | Path, *, compact_after: int = 5000) -> None:
+    `read_only=True` loads the state as it is now (every acknowledged write), without the directory lock,
+    so it works while the bot runs (exports, inspection); it never writes (StoreError) nor follows later writes.
+    """
+
+    def __init__(self, data_dir: str | Path, *, compact_after: int = 5000, read_only: bool = False) -> None:
         self.dir = Path(data_dir)
-        self._engine = _Engine(self.dir, compact_after)
+        self.read_only = read_only
+        self._engine = _Engine(self.dir, compact_after, read_only)
         #: Held by every table operation; hold it yourself around a read-modify-write.
         self.lock = self._engine.lock
         self.db: TinyDB = _TinyDB(self._engine, storage=_Storage)
@@ -602,9 +664,9 @@ class Store:
 
     # --- suggestions --------------------------------------------------------------------------
     # Table "suggestions": one document per suggestion (layout and rules in bot/suggestions.py).
-    # Table "suggest_throttle": salted hashes for anonymous submissions' rate/duplicate checks (24 h).
     # Table "suggest_meta": small key/value state (e.g. the week of the last overdue reminder).
-    # File "suggest.salt": the random secret for those hashes (mode 0600), made once.
+    # Nothing about anonymous proposers is stored (their rate limiting is in memory, bot/suggestions.py);
+    # the table "suggest_throttle" and file "suggest.salt" of earlier versions are removed on first use.
 
     def suggestions_all(self) -> list[dict[str, Any]]:
         """Copies of every suggestion, in insertion order."""
@@ -637,21 +699,25 @@ class Store:
             table.update(_clone(data), doc_ids=[doc.doc_id])
             return result
 
-    def suggest_throttle(self) -> list[dict[str, Any]]:
-        """Copies of the anonymous submissions' throttle entries ({"who", "text", "at"})."""
+    def suggestions_move_chat(self, old_id: int, new_id: int) -> int:
+        """Credit chat `old_id`'s suggestions to `new_id` (group became a supergroup); returns how many."""
         with self.lock:
-            return [_clone(dict(d)) for d in self.db.table(SUGGEST_THROTTLE_TABLE).all()]
+            table = self.db.table(SUGGEST_TABLE)
+            return len(table.update({"chat_id": new_id}, Query().chat_id == old_id))
 
-    def suggest_throttle_add(self, entry: dict[str, Any]) -> None:
-        """Record one anonymous submission's salted hashes and time."""
+    def suggest_drop_legacy(self) -> bool:
+        """Remove the anonymous-throttle table and salt file earlier versions kept; True if any was there."""
         with self.lock:
-            self.db.table(SUGGEST_THROTTLE_TABLE).insert(_clone(entry))
-
-    def suggest_throttle_prune(self, expired: Callable[[str], bool]) -> int:
-        """Remove entries whose "at" `expired(at)` says are stale; returns how many."""
-        with self.lock:
-            table = self.db.table(SUGGEST_THROTTLE_TABLE)
-            return len(table.remove(Query().at.test(expired)))
+            found = False
+            if _LEGACY_THROTTLE_TABLE in self.db.tables():
+                self.db.drop_table(_LEGACY_THROTTLE_TABLE)  # a compaction: gone from the journal too
+                found = True
+            salt = self.dir / _LEGACY_SALT_NAME
+            if salt.exists():
+                salt.unlink()
+                _fsync_dir(self.dir)
+                found = True
+            return found
 
     def suggest_meta(self, key: str) -> Any:
         """A small stored value of the suggestions feature, or None."""
@@ -664,30 +730,8 @@ class Store:
         with self.lock:
             self.db.table(SUGGEST_META_TABLE).upsert({"key": key, "value": _clone(value)}, Query().key == key)
 
-    def suggest_salt(self) -> bytes:
-        """The secret salt for anonymous hashes: 32 random bytes made once, in `suggest.salt` (0600)."""
-        with self.lock:
-            path = self.dir / SUGGEST_SALT_NAME
-            try:
-                salt = path.read_bytes()
-            except FileNotFoundError:
-                salt = b""
-            if len(salt) == 32:
-                return salt
-            salt = secrets.token_bytes(32)
-            tmp = path.with_name(path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(fd, salt)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-            _fsync_dir(self.dir)
-            return salt
-
 
 SUGGEST_TABLE = "suggestions"
-SUGGEST_THROTTLE_TABLE = "suggest_throttle"
 SUGGEST_META_TABLE = "suggest_meta"
-SUGGEST_SALT_NAME = "suggest.salt"
+_LEGACY_THROTTLE_TABLE = "suggest_throttle"
+_LEGACY_SALT_NAME = "suggest.salt"

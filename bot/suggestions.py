@@ -6,9 +6,10 @@ A suggestion is one document in the store (table "suggestions"):
     anonymous, proposer_id / proposer_name (None for anonymous), category, text,
     created (ISO, configured timezone), status, history [{at, action, status, by_id, by_name, note}].
 
-Anonymous submissions store no identity at all (no user id, no name, no private chat id, which equals
-the user id). Their rate-limit and duplicate checks use entries in "suggest_throttle" holding only
-HMAC-SHA256(salt, user id) and HMAC(salt, normalised text), pruned after 24 hours.
+Anonymous submissions persist nothing about their proposer: no user id, no name, no private chat id
+(which equals the user id), not even a hash. Their rate-limit and duplicate checks use process memory
+only (AnonThrottle: HMAC-SHA256 of user id and text under a random salt that never leaves the process,
+pruned after 24 hours), so a restart of the bot resets anonymous rate limiting and duplicate detection.
 
 Quick submissions (`建议 内容`) are named, category 其他 unless the text starts with a known category in
 brackets: `建议 [安全生产] 内容` or `建议 【技术革新】内容`.
@@ -20,15 +21,19 @@ import hashlib
 import hmac
 import math
 import re
+import secrets
 import unicodedata
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import texts
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from bot.services import Services
+    from bot.store import Store
 
 CATEGORIES = ("安全生产", "节支降耗", "技术革新", "管理改进", "职工生活", "其他")
 DEFAULT_CATEGORY = "其他"
@@ -118,8 +123,50 @@ def check_length(svc: Services, text: str) -> None:
 # --- submitting ------------------------------------------------------------------------------
 
 
-def _hash(salt: bytes, kind: str, value: str) -> str:
-    return hmac.new(salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+@dataclass
+class AnonThrottle:
+    """Anonymous submissions' rate/duplicate state, in memory only: a restart forgets it (by design).
+
+    Keys are HMAC-SHA256 digests under a random per-process salt; entries older than 24 h are pruned
+    on every use. Use it under the store lock.
+    """
+
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    #: who-digest -> [(text-digest, submitted at)]
+    entries: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict, repr=False)
+
+    def digest(self, kind: str, value: str) -> str:
+        """HMAC-SHA256(salt, kind:value) as hex."""
+        return hmac.new(self.salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def recent(self, user_id: int, now: datetime) -> list[tuple[str, datetime]]:
+        """(text digest, time) of the user's anonymous submissions in the last 24 h (prunes everyone's)."""
+        for who in list(self.entries):
+            kept = [e for e in self.entries[who] if now - e[1] < DUPLICATE_WINDOW]
+            if kept:
+                self.entries[who] = kept
+            else:
+                del self.entries[who]
+        return list(self.entries.get(self.digest("user", str(user_id)), ()))
+
+    def add(self, user_id: int, norm: str, now: datetime) -> None:
+        """Remember one anonymous submission (its normalised text) for the checks."""
+        who = self.digest("user", str(user_id))
+        self.entries.setdefault(who, []).append((self.digest("text", norm), now))
+
+
+#: One AnonThrottle per open Store in this process (a new Store, e.g. after a restart, starts empty).
+_THROTTLES: weakref.WeakKeyDictionary[Store, AnonThrottle] = weakref.WeakKeyDictionary()
+
+
+def anon_throttle(svc: Services) -> AnonThrottle:
+    """The in-memory anonymous throttle of this bot's store (made on first use, dropping legacy state)."""
+    with svc.store.lock:
+        throttle = _THROTTLES.get(svc.store)
+        if throttle is None:
+            svc.store.suggest_drop_legacy()  # hashes persisted by earlier versions: erase them
+            throttle = _THROTTLES[svc.store] = AnonThrottle()
+        return throttle
 
 
 def _at(iso: str) -> datetime:
@@ -128,9 +175,8 @@ def _at(iso: str) -> datetime:
 
 def _check_limits(svc: Services, user_id: int, norm: str, now: datetime) -> None:
     """Duplicate (24 h) and rate (per hour) checks over the user's named and anonymous submissions."""
-    salt = svc.store.suggest_salt()
-    who, what = _hash(salt, "user", str(user_id)), _hash(salt, "text", norm)
-    svc.store.suggest_throttle_prune(lambda at: now - _at(at) >= DUPLICATE_WINDOW)
+    throttle = anon_throttle(svc)
+    what = throttle.digest("text", norm)
     recent: list[datetime] = []
     for rec in svc.store.suggestions_all():
         if rec.get("proposer_id") != user_id:
@@ -139,12 +185,10 @@ def _check_limits(svc: Services, user_id: int, norm: str, now: datetime) -> None
         if now - at < DUPLICATE_WINDOW and normalise(rec["text"]) == norm:
             raise SuggestError(texts.sg_duplicate(rec["number"]))
         recent.append(at)
-    for entry in svc.store.suggest_throttle():
-        if entry["who"] != who:
-            continue
-        if entry["text"] == what:
+    for text_digest, at in throttle.recent(user_id, now):
+        if text_digest == what:
             raise SuggestError(texts.sg_duplicate(""))
-        recent.append(_at(entry["at"]))
+        recent.append(at)
     per_hour = svc.config.suggestions.per_hour
     window = sorted(at for at in recent if now - at < RATE_WINDOW)
     if len(window) >= per_hour:
@@ -185,23 +229,31 @@ def submit(svc: Services, origin: Origin, text: str, category: str, anonymous: b
             "history": [
                 {
                     "at": created,
-                    "action": "提交",
+                    "action": texts.SG_ACTION_SUBMIT,
                     "status": PENDING,
                     "by_id": None if anonymous else origin.user_id,
-                    "by_name": "匿名" if anonymous else origin.user_name,
+                    "by_name": texts.SG_ANONYMOUS if anonymous else origin.user_name,
                     "note": "",
                 }
             ],
         }
-        if anonymous:
-            salt = svc.store.suggest_salt()
-            entry = {"who": _hash(salt, "user", str(origin.user_id)), "text": _hash(salt, "text", norm)}
-            svc.store.suggest_throttle_add({**entry, "at": created})
         svc.store.suggestion_add(record)
+        if anonymous:
+            anon_throttle(svc).add(origin.user_id, norm, now)
     return record
 
 
 # --- reviewing ---------------------------------------------------------------------------------
+
+
+def has_reviewer(svc: Services, rec: dict[str, Any]) -> bool:
+    """Whether anyone can ever review `rec`: configured officers, or the admins of the group it came from."""
+    return bool(svc.config.bot.officers) or rec.get("chat_id") is not None
+
+
+def officers_warning(config: Config) -> str | None:
+    """A one-line start-up warning when no officers are configured (private suggestions unreviewable)."""
+    return None if config.bot.officers else texts.SG_NO_OFFICERS_WARNING
 
 
 async def can_review(svc: Services, rec: dict[str, Any], user_id: int, cache: dict[int, bool] | None = None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from html import escape
 
@@ -13,36 +14,101 @@ INTERNAL_ERROR = "抱歉，处理时出了点问题，已记录。请稍后再�
 BUTTON_EXPIRED = "这个按钮已失效，请重新发送命令。"
 
 
-def split_message(text: str, limit: int = 4096) -> list[str]:
-    """Split HTML text into messages of at most `limit` characters, at paragraph, then line, then sentence ends.
+_ATOM = re.compile(r"<[^>]*>|&#?\w+;|.", re.S)
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>")
+_SENTENCE_END = set("。！？；!?;")
+_CLAUSE_END = set("，、,：: ")
+_TAG_RESERVE = 128  # room for the closing and reopened tags a cut adds
 
-    Tags must not span a paragraph (our formatters close every tag on its own line), so each part stays valid.
+
+def split_message(text: str, limit: int = 4096, numbered: bool = False) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit` characters, each valid on its own.
+
+    Cuts at paragraph ends, else sentence ends, else clause ends, else anywhere between characters —
+    never inside a tag or an entity. Tags open at a cut are closed there and reopened in the next part.
+    `numbered` marks each part of a split message "（i/n）".
     """
     if len(text) <= limit:
         return [text]
-    parts: list[str] = []
-    current = ""
-    for piece in _pieces(text, limit):
-        if current and len(current) + len(piece) > limit:
-            parts.append(current.rstrip("\n"))
-            current = ""
+    atoms = _ATOM.findall(text)
+    budget = max(limit - _TAG_RESERVE, 16)
+    parts: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for piece in _pieces(atoms, budget):
+        n = sum(map(len, piece))
+        if current and size + n > budget:
+            parts.append(current)
+            current, size = [], 0
         current += piece
-    if current.strip():
-        parts.append(current.rstrip("\n"))
-    return [p for p in parts if p.strip()]
+        size += n
+    if current:
+        parts.append(current)
+    out = [p for p in _balance(parts) if p.strip()]
+    if numbered and len(out) > 1:
+        out = [f"{p}\n<i>（{i}/{len(out)}）</i>" for i, p in enumerate(out, 1)]
+    return out
 
 
-def _pieces(text: str, limit: int) -> list[str]:
-    """Cut text into pieces no longer than `limit`, each ending at the best boundary available."""
+def _pieces(atoms: list[str], budget: int) -> list[list[str]]:
+    """Atoms grouped into pieces no longer than `budget`, each ending at the best boundary available."""
+    out: list[list[str]] = []
+    for para in _split_after(atoms, {"\n"}):
+        out += _fit(para, budget, [_SENTENCE_END, _CLAUSE_END])
+    return out
+
+
+def _fit(atoms: list[str], budget: int, levels: list[set[str]]) -> list[list[str]]:
+    """Split `atoms` at the first boundary level that makes every piece fit, falling back to a hard cut."""
+    if sum(map(len, atoms)) <= budget:
+        return [atoms]
+    if not levels:
+        out, cur, size = [], [], 0
+        for a in atoms:
+            if cur and size + len(a) > budget:
+                out.append(cur)
+                cur, size = [], 0
+            cur.append(a)
+            size += len(a)
+        return out + ([cur] if cur else [])
+    out = []
+    for piece in _split_after(atoms, levels[0]):
+        out += _fit(piece, budget, levels[1:])
+    return out
+
+
+def _split_after(atoms: list[str], ends: set[str]) -> list[list[str]]:
+    out, cur = [], []
+    for a in atoms:
+        cur.append(a)
+        if a in ends:
+            out.append(cur)
+            cur = []
+    return out + ([cur] if cur else [])
+
+
+def _balance(parts: list[list[str]]) -> list[str]:
+    """Join each part's atoms, closing tags left open at its end and reopening them in the next part."""
     out: list[str] = []
-    for para in text.split("\n"):
-        para += "\n"
-        while len(para) > limit:
-            cut = max(para.rfind(p, 0, limit) for p in "。！？；;.!?，, ")
-            cut = cut + 1 if cut > 0 else limit
-            out.append(para[:cut])
-            para = para[cut:]
-        out.append(para)
+    carried: list[tuple[str, str]] = []  # (name, opening tag) still open
+    for atoms in parts:
+        stack = list(carried)
+        body = "".join(tag for _, tag in carried)
+        for a in atoms:
+            body += a
+            m = _TAG.fullmatch(a)
+            if m is None:
+                continue
+            if m.group(1):
+                for i in range(len(stack) - 1, -1, -1):
+                    if stack[i][0] == m.group(2).lower():
+                        del stack[i]
+                        break
+            else:
+                stack.append((m.group(2).lower(), a))
+        body = body.rstrip("\n")
+        out.append(body + "".join(f"</{name}>" for name, _ in reversed(stack)))
+        carried = stack
     return out
 
 
@@ -298,42 +364,8 @@ def search_no_more(query: str) -> str:
 
 def search_full(title: str, text: str, source: str, limit: int = 4096) -> list[str]:
     """A passage in full as one or more messages of <= `limit` chars, split at paragraph/sentence ends."""
-    head = f"<b>{escape(title)}</b>\n\n"
-    tail = f"\n\n<i>来源：{escape(source)}</i>"
-    budget = limit - max(len(head), len(tail)) - 16
-    chunks = _split_text(text, budget)
-    out: list[str] = []
-    for i, chunk in enumerate(chunks):
-        part = escape(chunk)
-        if len(chunks) > 1:
-            part = f"{part}\n<i>（{i + 1}/{len(chunks)}）</i>"
-        out.append((head if i == 0 else "") + part + (tail if i == len(chunks) - 1 else ""))
-    return out
-
-
-def _split_text(text: str, budget: int) -> list[str]:
-    """Pieces of `text` whose escaped length is <= budget, cut at a newline, else a sentence end, else anywhere."""
-    pieces: list[str] = []
-    rest = text
-    while len(escape(rest)) > budget:
-        cut = _cut_point(rest, budget)
-        pieces.append(rest[:cut].rstrip("\n"))
-        rest = rest[cut:].lstrip("\n")
-    pieces.append(rest)
-    return [p for p in pieces if p] or [""]
-
-
-def _cut_point(text: str, budget: int) -> int:
-    """The largest cut position whose escaped prefix fits `budget`, preferring paragraph then sentence ends."""
-    hi = budget // 6  # escaping grows a char at most 6x (&quot;)
-    while hi < len(text) and len(escape(text[: hi + 1])) <= budget:
-        hi += 1
-    window = text[:hi]
-    for seps in ("\n", "。！？；!?;", "，、,"):
-        cut = max(window.rfind(s) for s in seps)
-        if cut >= hi // 2:
-            return cut + 1
-    return max(hi, 1)
+    full = f"<b>{escape(title)}</b>\n\n{escape(text)}\n\n<i>来源：{escape(source)}</i>"
+    return split_message(full, limit, numbered=True)
 
 
 def search_inline_text(title: str, text: str, source: str) -> str:
@@ -368,6 +400,32 @@ SG_FLOW_EXPIRED = "操作已超时或已结束，请重新发送 /suggest。"
 SG_CANCELLED = "已取消。"
 SG_NOTHING_TO_CANCEL = "当前没有进行中的操作。"
 SG_ANON_NOTE = "匿名提交：不会记录你的身份，也就无法私信告知你处理进度，可凭编号向工会询问。"
+SG_NO_REVIEWER_NOTE = (
+    "⚠️ 本机器人尚未配置工会干部，私聊提交的建议暂时无人能审阅，配置干部后才会处理。"
+    "想尽快得到答复，请在所在工会群里发送 <code>建议 内容</code>（由群管理员审阅），或直接联系工会。"
+)
+SG_NO_OFFICERS_WARNING = (
+    "未配置工会干部（config.toml [bot] officers 为空）：私聊提交的合理化建议无人能审阅，每周超期提醒也不会发送。"
+)
+#: Stored and shown as the proposer of anonymous suggestions (history, detail view, export).
+SG_ANONYMOUS = "匿名"
+#: The source of a suggestion made in a private chat (detail view, export).
+SG_PRIVATE_CHAT = "私聊"
+#: The first history entry of every suggestion.
+SG_ACTION_SUBMIT = "提交"
+
+# /help lines of the suggestion commands (bot/handlers/suggest.py COMMANDS)
+SG_HELP_SUGGEST = "提合理化建议（可选类别、可匿名）"
+SG_HELP_MINE = "查看我提的建议及处理进度"
+SG_HELP_CANCEL = "取消正在进行的操作"
+SG_HELP_REVIEW = "审阅合理化建议（私聊）"
+SG_HELP_REJECT = "不采纳并说明理由"
+SG_HELP_NOTE = "给建议加备注（仅干部可见）"
+SG_HELP_EXPORT = "导出建议为 Excel"
+SG_HELP_STATS = "建议统计与采纳率"
+SG_USAGE_SUGGEST = "/suggest 建议内容"
+SG_USAGE_REJECT = "/reject 编号 理由"
+SG_USAGE_NOTE = "/note 编号 内容"
 
 
 def sg_ask_text(category: str, min_chars: int, max_chars: int) -> str:
@@ -413,17 +471,19 @@ def sg_rate_limited(per_hour: int, at: str) -> str:
     return f"每人每小时最多提交 {per_hour} 条建议，请在 {escape(at)} 之后再提交。"
 
 
-def sg_receipt(number: str, category: str, anonymous: bool, in_group: bool) -> str:
-    """The receipt after a successful submission."""
+def sg_receipt(number: str, category: str, anonymous: bool, in_group: bool, reviewable: bool = True) -> str:
+    """The receipt after a successful submission; `reviewable` False: nobody can review it yet (no officers)."""
     lines = [
         f"✅ 已收到你的合理化建议，编号 <b>{escape(number)}</b>。",
         f"类别：{escape(category)}　状态：待受理",
     ]
     if anonymous:
         lines.append(SG_ANON_NOTE)
-    elif in_group:
+    if not reviewable:  # promise no progress messages: nobody can review it yet
+        lines.append(SG_NO_REVIEWER_NOTE + ("" if anonymous else "可随时发送 /mine 查看状态。"))
+    elif not anonymous and in_group:
         lines.append("处理进度将私信通知你（请先私聊我发送 /start，否则收不到）。")
-    else:
+    elif not anonymous:
         lines.append("处理进度将私信通知你，也可随时发送 /mine 查看。")
     return "\n".join(lines)
 
@@ -527,8 +587,8 @@ def sg_review_page(records: list[dict], page: int, pages: int, total: int, start
 
 def sg_detail(rec: dict) -> str:
     """Reviewer's view of one suggestion: all fields and the history."""
-    who = "匿名" if rec.get("anonymous") else escape(rec.get("proposer_name") or "")
-    chat = escape(rec.get("chat_title") or "私聊")
+    who = SG_ANONYMOUS if rec.get("anonymous") else escape(rec.get("proposer_name") or "")
+    chat = escape(rec.get("chat_title") or SG_PRIVATE_CHAT)
     lines = [
         f"<b>{escape(rec['number'])}</b> [{escape(rec['category'])}] 状态：<b>{escape(rec['status'])}</b>",
         f"提议人：{who}　来源：{chat}　提交：{_sg_when(rec['created'])}",
@@ -574,4 +634,38 @@ SG_NO_CHART = "（未找到中文字体，无法绘制统计图，以上为文�
 
 def sg_export_caption(count: int, now_iso: str) -> str:
     """Caption of the exported .xlsx."""
-    return f"合理化建议导出：共 {count} 条（{_sg_when(now_iso)}）。匿名建议显示为“匿名”。"
+    return f"合理化建议导出：共 {count} 条（{_sg_when(now_iso)}）。匿名建议显示为“{SG_ANONYMOUS}”。"
+
+
+def sg_export_filename(stamp: str, suffix: str) -> str:
+    """File name of an /export document; `stamp` is YYYYmmdd-HHMMSS."""
+    return f"合理化建议-{stamp}-{suffix}.xlsx"
+
+
+# Export files (bot/export.py): plain text, not HTML.
+SG_EXPORT_HEADERS = (
+    "编号", "类别", "建议内容", "状态", "提交时间", "提议人", "提议人ID", "来源群", "来源群ID", "最近处理", "处理记录",
+)  # fmt: skip
+SG_EXPORT_SHEET = "合理化建议"
+
+
+def sg_export_history_line(when: str, action: str, by_name: str, note: str) -> str:
+    """One entry of the 处理记录 column."""
+    return f"{when} {action}（{by_name}）" + (f"：{note}" if note else "")
+
+
+# The /stats chart (bot/export.py): plain text.
+SG_CHART_BY_STATUS = "按状态"
+SG_CHART_BY_CATEGORY = "按类别"
+SG_CHART_BY_MONTH = "按月份"
+
+
+def sg_chart_title(total: int, rate: float | None) -> str:
+    """The chart's heading: count and adoption rate."""
+    shown = "—" if rate is None else f"{rate:.1%}"
+    return f"合理化建议统计（共 {total} 条，采纳率 {shown}）"
+
+
+def sg_chart_by_month(months: int | None) -> str:
+    """Title of the per-month bars; `months` when only the most recent ones are shown."""
+    return SG_CHART_BY_MONTH if months is None else f"{SG_CHART_BY_MONTH}（最近 {months} 个月）"

@@ -51,3 +51,30 @@ def test_chinese_aliases_match(text: str, name: str, args: str) -> None:
 def test_alias_needs_a_separator() -> None:
     hit = match_alias("搜索引擎怎么用")
     assert hit is None or hit[0].name != "search"
+
+
+async def test_pending_flow_gets_text_that_starts_with_a_trigger(tmp_path: Path) -> None:
+    from bot.commands import dispatch, start_flow
+    from bot.config import Config, ContentConfig, StorageConfig
+    from bot.core import Reply, Request
+    from bot.services import create_services
+
+    cfg = Config(storage=StorageConfig(dir=str(tmp_path)), content=ContentConfig(dir=str(ROOT / "content")))
+    svc = create_services(cfg)
+    try:
+        req = Request(chat_id=7, chat_type="private", user_id=7, user_name="张三", text="建议：食堂应增加蔬菜品种")
+
+        async def flow(r: Request, s: object, text: str) -> list[Reply]:
+            return [Reply(f"flow got {text}")]
+
+        start_flow(req, svc, flow)
+        assert [r.text for r in await dispatch(req, svc)] == ["flow got 建议：食堂应增加蔬菜品种"]
+        req.text = "查 集体合同"
+        assert [r.text for r in await dispatch(req, svc)] == ["flow got 查 集体合同"]
+        req.text = "取消"
+        replies = await dispatch(req, svc)
+        assert replies and "flow got" not in replies[0].text
+        req.text = "查 集体合同"
+        assert "flow got" not in (await dispatch(req, svc))[0].text
+    finally:
+        svc.close()

@@ -13,6 +13,7 @@ import html
 import logging
 import re
 import sys
+import threading
 from typing import TextIO
 
 from bot import texts
@@ -191,6 +192,16 @@ async def _tick_loop(svc: Services) -> None:
         await asyncio.sleep(TICK_SECONDS)
 
 
+def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
+    """Feed stdin lines into `queue` from a daemon thread ("" at EOF), so Ctrl-C never waits on a read."""
+    try:
+        for line in iter(stdin.readline, ""):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+    except (OSError, ValueError):
+        pass
+    loop.call_soon_threadsafe(queue.put_nowait, "")
+
+
 async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Run the console chat until EOF, `:quit` or Ctrl-C; pushes print as they fall due."""
     stdin = stdin or sys.stdin
@@ -200,13 +211,17 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
     out.write(texts.console_banner(interactive) + "\n")
     out.flush()
     ticker = asyncio.create_task(_tick_loop(svc))
-    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    reader = threading.Thread(
+        target=_read_lines, args=(stdin, asyncio.get_running_loop(), lines), daemon=True, name="console-stdin"
+    )
+    reader.start()
     try:
         while True:
             if interactive:
                 out.write(f"[{chat.where()}] > ")
                 out.flush()
-            line = await loop.run_in_executor(None, stdin.readline)
+            line = await lines.get()
             if not line:
                 break
             if not interactive:

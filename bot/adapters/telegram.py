@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -351,7 +352,9 @@ def updater_args(config: Config) -> tuple[str, dict[str, Any]]:
         return "webhook", {
             "listen": t.listen,
             "port": t.port,
-            "url_path": t.token.split(":")[0],
+            # The local path the webhook server answers on: the path of webhook_url (what the reverse proxy
+            # forwards), or the bot id when webhook_url has no path.
+            "url_path": urlsplit(t.webhook_url).path.strip("/") or t.token.split(":")[0],
             "webhook_url": t.webhook_url,
             "secret_token": t.secret_token or None,
             "allowed_updates": Update.ALL_TYPES,

@@ -1,5 +1,6 @@
 """合理化建议: /suggest (quick or guided, named or anonymous), /mine, /cancel, and officers' /review,
-/reject, /note, /export, /stats, plus the weekly overdue reminder (TICKS).
+/reject, /note, /export, /stats, plus the weekly overdue reminder (TICKS) and `chat_migrated`
+(the Telegram adapter calls it when a group becomes a supergroup).
 
 The lifecycle and rules live in bot/suggestions.py; export and statistics in bot/export.py.
 """
@@ -65,7 +66,7 @@ def _submit(svc: Services, origin: sg.Origin, text: str, category: str, anon: bo
         rec = sg.submit(svc, origin, text, category, anon)
     except sg.SuggestError as e:
         return str(e)
-    return texts.sg_receipt(rec["number"], rec["category"], anon, origin.is_group)
+    return texts.sg_receipt(rec["number"], rec["category"], anon, origin.is_group, sg.has_reviewer(svc, rec))
 
 
 def _category_buttons() -> list[list[Button]]:
@@ -378,7 +379,7 @@ async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     folder = svc.config.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     _clean_exports(folder)
-    path = folder / f"合理化建议-{now:%Y%m%d-%H%M%S}-{req.user_id % 10000:04d}.xlsx"
+    path = folder / texts.sg_export_filename(f"{now:%Y%m%d-%H%M%S}", f"{req.user_id % 10000:04d}")
     count = await asyncio.to_thread(
         export_suggestions, svc.store, "xlsx", path, svc.config.tz, select=lambda r: r["number"] in allowed
     )
@@ -440,17 +441,35 @@ async def overdue_tick(svc: Services) -> None:
             log.warning("overdue reminder not delivered to an officer: %s", type(e).__name__)
 
 
+# --- chat lifecycle (called by the Telegram adapter) -------------------------------------------------
+
+
+def chat_migrated(svc: Services, old_id: int, new_id: int) -> None:
+    """A group became a supergroup: credit its suggestions (and flows under way) to the new id."""
+    if old_id == new_id:
+        return
+    moved = svc.store.suggestions_move_chat(old_id, new_id)
+    for key, value in list(svc.pending.items()):
+        if key[0] == _ORIGIN and value[0] == old_id:  # a member on the way from the group to private
+            svc.pending[key] = (new_id, *value[1:])
+        elif getattr(value, "state", {}).get("kind") == "suggest" and value.state.get("chat_id") == old_id:
+            value.state["chat_id"] = new_id
+    if moved:
+        log.info("chat %s migrated to %s; %d suggestions moved", old_id, new_id, moved)
+
+
 _OFFICER: dict[str, Any] = {"audience": "officer"}
 
+# Chinese aliases are what members type; the help and usage texts live in bot/texts.py.
 COMMANDS = [
-    Command("suggest", ("建议", "提建议"), "提合理化建议（可选类别、可匿名）", suggest, usage="/suggest 建议内容"),
-    Command("mine", ("我的建议",), "查看我提的建议及处理进度", mine, usage="/mine"),
-    Command("cancel", ("取消",), "取消正在进行的操作", cancel, usage="/cancel"),
-    Command("review", ("审核",), "审阅合理化建议（私聊）", review, usage="/review", **_OFFICER),
-    Command("reject", ("不采纳",), "不采纳并说明理由", reject, usage="/reject 编号 理由", menu=False, **_OFFICER),
-    Command("note", ("备注",), "给建议加备注（仅干部可见）", note, usage="/note 编号 内容", menu=False, **_OFFICER),
-    Command("export", ("导出",), "导出建议为 Excel", export, usage="/export", **_OFFICER),
-    Command("stats", ("统计",), "建议统计与采纳率", stats, usage="/stats", **_OFFICER),
+    Command("suggest", ("建议", "提建议"), texts.SG_HELP_SUGGEST, suggest, usage=texts.SG_USAGE_SUGGEST),
+    Command("mine", ("我的建议",), texts.SG_HELP_MINE, mine, usage="/mine"),
+    Command("cancel", ("取消",), texts.SG_HELP_CANCEL, cancel, usage="/cancel"),
+    Command("review", ("审核",), texts.SG_HELP_REVIEW, review, usage="/review", **_OFFICER),
+    Command("reject", ("不采纳",), texts.SG_HELP_REJECT, reject, usage=texts.SG_USAGE_REJECT, menu=False, **_OFFICER),
+    Command("note", ("备注",), texts.SG_HELP_NOTE, note, usage=texts.SG_USAGE_NOTE, menu=False, **_OFFICER),
+    Command("export", ("导出",), texts.SG_HELP_EXPORT, export, usage="/export", **_OFFICER),
+    Command("stats", ("统计",), texts.SG_HELP_STATS, stats, usage="/stats", **_OFFICER),
 ]
 CALLBACKS = [Callback(PREFIX, on_button)]
 TICKS = [overdue_tick]
