@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         from bot.export import export_suggestions
         from bot.store import Store
 
-        store = Store(cfg.data_dir)
+        store = Store(cfg.data_dir, read_only=True)  # works while the bot runs
         try:
             n = export_suggestions(store, args.format, Path(args.output), cfg.tz)
         finally:
@@ -112,7 +112,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     from bot.services import create_services
+    from bot.suggestions import officers_warning
 
+    warning = officers_warning(cfg)
+    if warning:
+        logging.getLogger("bot").warning(warning)
     svc = create_services(cfg)
     try:
         if command == "telegram":

@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import lifecycle, texts
 from bot.commands import TABLE, TICKS, dispatch
 from bot.config import Config
 from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
@@ -44,6 +44,11 @@ log = logging.getLogger(__name__)
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 TICK_SECONDS = 30
 ADMIN_CACHE_SECONDS = 300
+
+
+def _chat_label(chat_id: int) -> str:
+    """A chat for the logs: groups by id, private chats never (their id is the user's)."""
+    return f"chat {chat_id}" if chat_id < 0 else "a private chat"
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -114,21 +119,17 @@ class TelegramAdapter:
             try:
                 await self.send(reply, target, edit_message=message)
             except ChatMoved as e:
-                from bot.handlers import push
-
-                push.chat_migrated(self.svc, e.chat_id, e.new_chat_id)
+                lifecycle.chat_migrated(self.svc, e.chat_id, e.new_chat_id)
                 try:
                     await self.send(reply, e.new_chat_id)
                 except DeliveryError:
-                    log.warning("could not deliver to migrated chat %s", e.new_chat_id)
+                    log.warning("could not deliver to migrated %s", _chat_label(e.new_chat_id))
             except ChatGone as e:
-                log.info("chat %s unreachable (%s)", target, e.reason)
+                log.info("%s unreachable (%s)", _chat_label(target), e.reason)
                 if target == req.chat_id:
-                    from bot.handlers import push
-
-                    push.chat_removed(self.svc, target)
+                    lifecycle.chat_removed(self.svc, target)
             except DeliveryError:
-                log.exception("could not deliver a reply to chat %s", target)
+                log.exception("could not deliver a reply to %s", _chat_label(target))
 
     async def admin_check(self, chat_id: int, user_id: int) -> bool:
         """Whether the user administers the chat (cached for a few minutes)."""
@@ -244,22 +245,18 @@ class TelegramAdapter:
         if change is None:
             return
         if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
-            from bot.handlers import push
-
-            log.info("removed from chat %s (%s)", change.chat.id, change.new_chat_member.status)
-            push.chat_removed(self.svc, change.chat.id)
+            log.info("removed from a %s chat (%s)", change.chat.type, change.new_chat_member.status)
+            lifecycle.chat_removed(self.svc, change.chat.id)
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: move its subscription to the new id."""
         msg = update.effective_message
         if msg is None:
             return
-        from bot.handlers import push
-
         if msg.migrate_to_chat_id:
-            push.chat_migrated(self.svc, msg.chat.id, msg.migrate_to_chat_id)
+            lifecycle.chat_migrated(self.svc, msg.chat.id, msg.migrate_to_chat_id)
         elif msg.migrate_from_chat_id:
-            push.chat_migrated(self.svc, msg.migrate_from_chat_id, msg.chat.id)
+            lifecycle.chat_migrated(self.svc, msg.migrate_from_chat_id, msg.chat.id)
 
     async def run_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The periodic job: every feature's tick (daily pushes, weekly reminders)."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import commands, texts
+from bot import commands, lifecycle, texts
 from bot import practice as P
 from bot.commands import Callback, Command, Tick
 from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
@@ -249,7 +249,7 @@ async def _send_parts(svc: Services, chat_id: int, parts: Sequence[str]) -> tupl
             if target != chat_id:
                 log.warning("chat %s moved twice during one push; giving up", chat_id)
                 return ("partial" if sent else "failed"), target
-            chat_migrated(svc, target, e.new_chat_id)
+            lifecycle.chat_migrated(svc, target, e.new_chat_id)
             target = e.new_chat_id
         except ChatGone as e:
             chat_removed(svc, target)
