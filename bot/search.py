@@ -314,41 +314,40 @@ def _add_word(seg: Segmenter, word: str, freq: int) -> None:
         seg.freq.setdefault(word[:i], 0)
 
 
-def _corpus_words(texts: Iterable[str], jfreq: dict[str, int]) -> dict[str, int]:
-    """Every jieba dictionary word (freq > 0) that occurs in the texts: all a DAG over them can use."""
-    out: dict[str, int] = {}
+def _distinct_runs(texts: Iterable[str]) -> Iterator[str]:
+    """Each distinct run of word characters across the texts, once."""
     seen: set[str] = set()
     for text in texts:
         for m in _RUN_RE.finditer(text):
             run = m.group()
-            if run in seen:
-                continue
-            seen.add(run)
-            n = len(run)
-            for k in range(n):
-                i = k
-                frag = run[k]
-                while i < n and frag in jfreq:
-                    if jfreq[frag]:
-                        out[frag] = jfreq[frag]
-                    i += 1
-                    frag = run[k : i + 1]
+            if run not in seen:
+                seen.add(run)
+                yield run
+
+
+def _corpus_words(texts: Iterable[str], jfreq: dict[str, int]) -> dict[str, int]:
+    """Every jieba dictionary word (freq > 0) that occurs in the texts: all a DAG over them can use."""
+    out: dict[str, int] = {}
+    for run in _distinct_runs(texts):
+        n = len(run)
+        for k in range(n):
+            i = k
+            frag = run[k]
+            while i < n and frag in jfreq:
+                if jfreq[frag]:
+                    out[frag] = jfreq[frag]
+                i += 1
+                frag = run[k : i + 1]
     return out
 
 
 def _hmm_words(texts: Iterable[str], tok: Any, known: dict[str, int]) -> Counter[str]:
     """New words jieba's HMM finds in the texts (names, places), Chinese only, 2-4 chars."""
     found: Counter[str] = Counter()
-    seen: set[str] = set()
-    for text in texts:
-        for m in _RUN_RE.finditer(text):
-            run = m.group()
-            if run in seen:
-                continue
-            seen.add(run)
-            for w in tok.cut(run, HMM=True):
-                if 2 <= len(w) <= 4 and w not in known and _CJK_RE.match(w):
-                    found[w] += 1
+    for run in _distinct_runs(texts):
+        for w in tok.cut(run, HMM=True):
+            if 2 <= len(w) <= 4 and w not in known and _CJK_RE.match(w):
+                found[w] += 1
     return found
 
 
