@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -151,8 +152,10 @@ def _validate(cfg: Config, check_dirs: bool) -> None:
         raise ConfigError(f"[push] default_time: not a time HH:MM (00:00-23:59): {cfg.push.default_time!r}") from None
     if cfg.push.default_mode not in ("每天", "工作日"):
         raise ConfigError(f"[push] default_mode: must be '每天' or '工作日', got {cfg.push.default_mode!r}")
-    if cfg.push.grace_minutes < 0:
-        raise ConfigError(f"[push] grace_minutes: must be >= 0, got {cfg.push.grace_minutes}")
+    if not 0 <= cfg.push.grace_minutes <= 1440:
+        raise ConfigError(f"[push] grace_minutes: must be 0-1440 (a day at most), got {cfg.push.grace_minutes}")
+    if t.secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", t.secret_token):
+        raise ConfigError("[telegram] secret_token: 1-256 characters of A-Z a-z 0-9 _ - only")
     s = cfg.suggestions
     for k in ("min_chars", "max_chars", "per_hour", "overdue_days", "flow_timeout_minutes"):
         if getattr(s, k) < 1:

@@ -123,6 +123,25 @@ CONSOLE_HELP = (
     ":user ID 名字 换一个用户  :1 :2 … 按下上一条回复的按钮  :tick 立即检查定时任务  :quit 退出"
 )
 CONSOLE_NO_BUTTON = "没有这个按钮编号。"
+CONSOLE_USER_NAME = "控制台用户"
+CONSOLE_GROUP_TITLE = "控制台测试群"
+CONSOLE_TOAST = "（提示）"
+CONSOLE_FILE = "📎 文件："
+CONSOLE_PHOTO = "🖼 图片已保存："
+CONSOLE_PRESS_HINT = "（输入 :1 等编号按下按钮）"
+
+
+def console_where(private: bool, admin: bool) -> str:
+    """The console prompt's chat and role, e.g. 群聊·管理员."""
+    return f"{'私聊' if private else '群聊'}·{'管理员' if admin else '成员'}"
+
+
+def console_sent_to(chat_id: int) -> str:
+    return f"[发往 {chat_id}] "
+
+
+def console_user_name(uid: str) -> str:
+    return f"用户{uid}"
 CONSOLE_USER_USAGE = "用法：:user 12345 张三"
 CONSOLE_BYE = "再见！"
 
@@ -139,6 +158,10 @@ def console_switched(where: str) -> str:
 
 
 # --- start / help / today -----------------------------------------------------------------------
+
+
+HELP_START = "开始使用，查看简介"
+HELP_HELP = "查看全部命令及中文说法"
 
 
 def welcome(private: bool) -> str:
@@ -180,7 +203,16 @@ def practice_message(title: str, body: str, source: str, day: date) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-# --- daily push -------------------------------------------------------------------------------
+# --- daily push ----------------------------------------------------------------------------
+HELP_TODAY = "查看今天的一招（与当天推送一致）"
+HELP_SUBSCRIBE = "订阅每日一招，可带时间和方式"
+USAGE_SUBSCRIBE = "/subscribe [HH:MM] [工作日|每天]"
+HELP_SETTIME = "修改每日一招的推送时间"
+USAGE_SETTIME = "/settime HH:MM [工作日|每天]"
+HELP_UNSUBSCRIBE = "取消每日一招的订阅"
+HELP_STATUS = "查看订阅状态和下次推送时间"
+HELP_PUSH = "立即在本群试发今天的一招（不计入每日推送）"
+BEIJING_TIME = "北京时间"
 
 WEEKDAYS = "一二三四五六日"
 PUSH_FOOTER = "回复“搜索 关键词”查更多"

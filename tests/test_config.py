@@ -59,6 +59,8 @@ def test_token_from_environment(tmp_path: Path) -> None:
         ('[telegram]\napi_base_url = "ftp://x"\n', "[telegram] api_base_url"),
         ('[push]\ndefault_mode = "周末"\n', "[push] default_mode"),
         ("[suggestions]\nper_hour = 0\n", "[suggestions] per_hour"),
+        ("[push]\ngrace_minutes = 99999\n", "[push] grace_minutes"),
+        ('[telegram]\nsecret_token = "has space!"\n', "[telegram] secret_token"),
         ('[nonsense]\nx = 1\n', "[nonsense]"),
         ("[push\n", "not valid TOML"),
     ],

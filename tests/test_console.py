@@ -23,6 +23,16 @@ def console(tmp_path: Path, script: str) -> str:
     return r.stdout
 
 
+def replies(out: str) -> list[tuple[str, str]]:
+    """(typed line, what the bot printed after it) for each scripted line."""
+    chunks = out.split("\n> ")[1:]
+    pairs = []
+    for chunk in chunks:
+        line, _, answer = chunk.partition("\n")
+        pairs.append((line, answer.replace("再见！", "").strip()))
+    return pairs
+
+
 def test_help_lists_commands_and_exits_on_eof(tmp_path: Path) -> None:
     out = console(tmp_path, "/help\n")
     assert "命令一览" in out and "/search" in out and "/today" in out
@@ -47,10 +57,14 @@ def test_today_gives_a_real_practice(tmp_path: Path) -> None:
 
 
 def test_search_in_private_and_group(tmp_path: Path) -> None:
-    out = console(tmp_path, "搜索 职代会\n:group\n/search 集体合同\n厂务公开\n")
-    assert "职工代表大会" in out
-    assert "集体合同" in out
-    assert "（已切换：群聊·成员）" in out
+    out = console(tmp_path, "搜索 职代会\n:group\n/search 集体合同\n厂务公开\n@union_helper_bot 厂务公开\n")
+    answers = dict(replies(out))
+    assert "职工代表大会" in answers["搜索 职代会"]
+    assert "<b>" not in answers["搜索 职代会"]  # HTML rendered for the terminal
+    assert "集体合同" in answers["/search 集体合同"]
+    assert answers[":group"] == "（已切换：群聊·成员）"
+    assert answers["厂务公开"] == ""  # plain group chatter gets no answer
+    assert "厂务公开" in answers["@union_helper_bot 厂务公开"]  # a mention does
 
 
 def test_switching_roles(tmp_path: Path) -> None:
@@ -63,4 +77,9 @@ def test_hostile_input_gets_answers_not_crashes(tmp_path: Path) -> None:
     lines = ["<b>unclosed", "&amp; &lt;", "😀" * 500, "搜索", "建议", "/search " + "职" * 10000, "\x07\x1b[31m"]
     out = console(tmp_path, "\n".join(lines) + "\n")
     assert "抱歉，处理时出了点问题" not in out
+    answered = replies(out)
+    assert len(answered) == len(lines)
+    for line, answer in answered:
+        assert answer, f"no answer to {line[:20]!r}"
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in answer), f"no Chinese answer to {line[:20]!r}"
 

@@ -36,7 +36,7 @@ class ConsoleChat:
         self.out = out
         self.color = color
         self.user_id = PRIVATE_USER_ID
-        self.user_name = "控制台用户"
+        self.user_name = texts.CONSOLE_USER_NAME
         self.chat_type = "private"
         self.admin = False
         self.buttons: list[Button] = []
@@ -53,33 +53,31 @@ class ConsoleChat:
 
     def where(self) -> str:
         """A short description of the current chat and role, for the prompt."""
-        chat = "私聊" if self.chat_type == "private" else "群聊"
-        role = "管理员" if self.admin else "成员"
-        return f"{chat}·{role}"
+        return texts.console_where(self.chat_type == "private", self.admin)
 
     async def deliver(self, reply: Reply) -> None:
         """The Sender for pushes and notifications: print them, marked with their target chat."""
         target = reply.chat_id if reply.chat_id is not None else self.chat_id
         here = target == self.chat_id
-        self.show(reply, prefix="" if here else f"[发往 {target}] ")
+        self.show(reply, prefix="" if here else texts.console_sent_to(target))
 
     def show(self, reply: Reply, prefix: str = "") -> None:
         """Print one reply: HTML rendered for a terminal, buttons numbered."""
         if reply.toast:
-            self.out.write(f"{prefix}（提示）{reply.toast}\n")
+            self.out.write(f"{prefix}{texts.CONSOLE_TOAST}{reply.toast}\n")
         if reply.text:
             self.out.write(prefix + self.render(reply.text) + "\n")
         if reply.document is not None:
-            self.out.write(f"{prefix}📎 文件：{reply.document}\n")
+            self.out.write(f"{prefix}{texts.CONSOLE_FILE}{reply.document}\n")
         if reply.photo is not None:
             path = self.svc.config.data_dir / "console-chart.png"
             path.write_bytes(reply.photo)
-            self.out.write(f"{prefix}🖼 图片已保存：{path}\n")
+            self.out.write(f"{prefix}{texts.CONSOLE_PHOTO}{path}\n")
         if reply.buttons and not prefix:
             flat = [b for row in reply.buttons for b in row]
             self.buttons = flat
             labels = "  ".join(f"[{i}] {b.text}" + (f" {b.url}" if b.url else "") for i, b in enumerate(flat, 1))
-            self.out.write(f"{labels}   （输入 :{1 if flat else ''} 等编号按下按钮）\n")
+            self.out.write(f"{labels}   {texts.CONSOLE_PRESS_HINT}\n")
         self.out.flush()
 
     def render(self, text: str) -> str:
@@ -103,7 +101,7 @@ class ConsoleChat:
             user_id=self.user_id,
             user_name=self.user_name,
             text=text,
-            chat_title="控制台测试群" if self.chat_type != "private" else "",
+            chat_title=texts.CONSOLE_GROUP_TITLE if self.chat_type != "private" else "",
             callback_data=callback,
             is_chat_admin=is_admin,
             bot_username=self.bot_username,
@@ -165,7 +163,7 @@ class ConsoleChat:
                 self.out.write(texts.CONSOLE_USER_USAGE + "\n")
                 return True
             self.user_id = int(uid)
-            self.user_name = name.strip() or f"用户{uid}"
+            self.user_name = name.strip() or texts.console_user_name(uid)
         elif word in ("tick", "时钟"):
             await run_ticks(self.svc)
             return True

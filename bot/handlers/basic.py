@@ -29,6 +29,6 @@ async def help_(req: Request, svc: Services, args: str) -> list[Reply]:
 
 
 COMMANDS = [
-    Command("start", (), "开始使用，查看简介", start, usage="/start", menu=True),
-    Command("help", ("帮助",), "查看全部命令及中文说法", help_, usage="/help"),
+    Command("start", (), texts.HELP_START, start, usage="/start", menu=True),
+    Command("help", ("帮助",), texts.HELP_HELP, help_, usage="/help"),
 ]

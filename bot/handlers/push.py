@@ -43,7 +43,7 @@ def _practice(svc: Services, pid: str) -> Any:
 
 def _tz_label(svc: Services) -> str:
     name = svc.config.bot.timezone
-    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+    return texts.BEIJING_TIME if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
 def _update(svc: Services, chat_id: int, fn: Any) -> Any:
@@ -292,15 +292,15 @@ def chat_migrated(svc: Services, old_id: int, new_id: int) -> None:
 # --- registration -----------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
-    Command("today", ("今日一招", "每日一招", "今日"), "查看今天的一招（与当天推送一致）", today, usage="/today"),
-    Command("subscribe", ("订阅",), "订阅每日一招，可带时间和方式", subscribe,
-            usage="/subscribe [HH:MM] [工作日|每天]", audience="officer"),
-    Command("settime", ("推送时间",), "修改每日一招的推送时间", settime,
-            usage="/settime HH:MM [工作日|每天]", audience="officer"),
-    Command("unsubscribe", ("取消订阅",), "取消每日一招的订阅", unsubscribe, usage="/unsubscribe",
+    Command("today", ("今日一招", "每日一招", "今日"), texts.HELP_TODAY, today, usage="/today"),
+    Command("subscribe", ("订阅",), texts.HELP_SUBSCRIBE, subscribe,
+            usage=texts.USAGE_SUBSCRIBE, audience="officer"),
+    Command("settime", ("推送时间",), texts.HELP_SETTIME, settime,
+            usage=texts.USAGE_SETTIME, audience="officer"),
+    Command("unsubscribe", ("取消订阅",), texts.HELP_UNSUBSCRIBE, unsubscribe, usage="/unsubscribe",
             audience="officer"),
-    Command("status", ("状态",), "查看订阅状态和下次推送时间", status, usage="/status"),
-    Command("push", ("推送",), "立即在本群试发今天的一招（不计入每日推送）", push_now, usage="/push",
+    Command("status", ("状态",), texts.HELP_STATUS, status, usage="/status"),
+    Command("push", ("推送",), texts.HELP_PUSH, push_now, usage="/push",
             audience="officer"),
 ]
 CALLBACKS: list[Callback] = []
