@@ -319,26 +319,27 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
     return await _apply(req, svc, number, act, "", edit=True)
 
 
-async def reject(req: Request, svc: Services, args: str) -> list[Reply]:
-    """/reject 编号 理由: 不采纳, with the reason sent to the proposer."""
+async def _numbered(req: Request, svc: Services, args: str, usage: str) -> tuple[str, str] | list[Reply]:
+    """For `/reject`/`/note 编号 内容`: (number, text), or the refusal/usage reply to send instead."""
     refusal = await _officer_gate(req, svc)
     if refusal is not None:
         return refusal
     parsed = sg.parse_number(args)
     if parsed is None or not parsed[1]:
-        return [Reply(texts.SG_REJECT_USAGE)]
-    return await _apply(req, svc, parsed[0], "rej", parsed[1], edit=False)
+        return [Reply(usage)]
+    return parsed
+
+
+async def reject(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/reject 编号 理由: 不采纳, with the reason sent to the proposer."""
+    got = await _numbered(req, svc, args, texts.SG_REJECT_USAGE)
+    return got if isinstance(got, list) else await _apply(req, svc, got[0], "rej", got[1], edit=False)
 
 
 async def note(req: Request, svc: Services, args: str) -> list[Reply]:
     """/note 编号 内容: an officers' note (not sent to the proposer)."""
-    refusal = await _officer_gate(req, svc)
-    if refusal is not None:
-        return refusal
-    parsed = sg.parse_number(args)
-    if parsed is None or not parsed[1]:
-        return [Reply(texts.SG_NOTE_USAGE)]
-    return await _note(req, svc, parsed[0], parsed[1])
+    got = await _numbered(req, svc, args, texts.SG_NOTE_USAGE)
+    return got if isinstance(got, list) else await _note(req, svc, got[0], got[1])
 
 
 async def on_button(req: Request, svc: Services, rest: str) -> list[Reply]:
