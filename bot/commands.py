@@ -118,7 +118,6 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
     text = (req.text or "").strip()
     if not text:
         return []
-    key = (req.chat_id, req.user_id)
 
     m = _COMMAND_RE.match(text)
     if m:
@@ -131,7 +130,7 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
                 return [Reply(texts.unknown_command(name))]
             return []
         if cmd.name != "cancel":
-            svc.pending.pop(key, None)
+            end_flow(req, svc)  # another command abandons a guided flow
         return await cmd.handler(req, svc, args)
 
     hit = match_alias(text)
