@@ -10,59 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
-from bot import texts
+from bot import lifecycle, table, texts
 from bot.core import Reply, Request
+from bot.table import Callback, Command, Handler, Pending, Tick, end_flow, get_flow, is_officer, start_flow
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-#: handler(request, services, args) -> replies. `args` is the text after the command or alias.
-Handler = Callable[["Request", "Services", str], Awaitable[list[Reply]]]
-
-
-@dataclass(frozen=True)
-class Command:
-    """One command: ASCII name, Chinese aliases, help text and handler."""
-
-    name: str
-    aliases: tuple[str, ...]
-    help: str
-    handler: Handler
-    #: How to call it, shown in /help, e.g. "/search 关键词".
-    usage: str = ""
-    #: "member": anyone; "officer": group admins and configured officers (listed apart in /help).
-    audience: Literal["member", "officer"] = "member"
-    #: Registered in Telegram's command menu (set_my_commands).
-    menu: bool = True
-
-
-@dataclass(frozen=True)
-class Callback:
-    """Button presses whose callback data starts with `prefix + ":"`; handler gets the rest."""
-
-    prefix: str
-    handler: Handler
-
-
-@dataclass
-class Pending:
-    """A guided flow waiting for this user's next plain message in this chat."""
-
-    handler: Handler
-    expires: datetime
-    state: dict[str, Any] = field(default_factory=dict)
-
-
-#: A periodic job: tick(services). Adapters run every feature's TICKS about every 30 s; each tick
-#: decides for itself (from svc.now() and the store) whether anything is due, so it is restart-safe.
-Tick = Callable[["Services"], Awaitable[None]]
+__all__ = ["TABLE", "CALLBACKS", "TICKS", "Command", "Callback", "Pending", "Tick", "dispatch", "match_alias",
+           "start_flow", "end_flow", "get_flow", "is_officer"]
 
 
 def _load_table() -> tuple[list[Command], list[Callback], list[Tick], Handler]:
@@ -72,10 +32,13 @@ def _load_table() -> tuple[list[Command], list[Callback], list[Tick], Handler]:
     commands = [c for m in modules for c in getattr(m, "COMMANDS", [])]
     callbacks = [c for m in modules for c in getattr(m, "CALLBACKS", [])]
     ticks = [t for m in modules for t in getattr(m, "TICKS", [])]
+    lifecycle.REMOVED[:] = [h for m in modules for h in getattr(m, "ON_CHAT_REMOVED", [])]
+    lifecycle.MIGRATED[:] = [h for m in modules for h in getattr(m, "ON_CHAT_MIGRATED", [])]
     return commands, callbacks, ticks, search.plain_text
 
 
 TABLE, CALLBACKS, TICKS, _plain_text = _load_table()
+table.TABLE[:] = TABLE
 _BY_NAME = {c.name: c for c in TABLE}
 _ALIASES = sorted(((a, c) for c in TABLE for a in c.aliases), key=lambda p: -len(p[0]))
 _CALLBACKS = {c.prefix: c for c in CALLBACKS}
@@ -150,33 +113,3 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
     if req.addressed:
         return await _plain_text(req, svc, _strip_mention(text, req.bot_username))
     return []
-
-
-def start_flow(req: Request, svc: Services, handler: Handler, minutes: int = 10, **state: Any) -> Pending:
-    """Make the user's next plain message in this chat go to `handler` (until it expires)."""
-    p = Pending(handler=handler, expires=svc.now() + timedelta(minutes=minutes), state=dict(state))
-    svc.pending[(req.chat_id, req.user_id)] = p
-    return p
-
-
-def end_flow(req: Request, svc: Services) -> Pending | None:
-    """Forget the user's pending flow in this chat, returning it if there was one."""
-    return svc.pending.pop((req.chat_id, req.user_id), None)
-
-
-def get_flow(req: Request, svc: Services) -> Pending | None:
-    """The user's pending flow in this chat, if any and not expired."""
-    p = svc.pending.get((req.chat_id, req.user_id))
-    if p is not None and p.expires < svc.now():
-        svc.pending.pop((req.chat_id, req.user_id), None)
-        return None
-    return p
-
-
-async def is_officer(req: Request, svc: Services) -> bool:
-    """Configured officers anywhere; in a group, its admins (anonymous admins included) too."""
-    if req.user_id in svc.config.bot.officers:
-        return True
-    if req.is_group:
-        return await req.is_chat_admin()
-    return False

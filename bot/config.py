@@ -91,6 +91,14 @@ class Config:
     def tz(self) -> ZoneInfo:
         return self.bot.tz
 
+    def officer_ids(self) -> frozenset[str]:
+        """Every configured officer as a qualified user id ("tg:42", "wecom:zhangsan").
+
+        [bot] officers are Telegram user ids; the local console accepts the same numbers (`:user 42`).
+        """
+        ids = {f"{platform}:{uid}" for uid in self.bot.officers for platform in ("tg", "console")}
+        return frozenset(ids)
+
 
 def parse_hhmm(value: str) -> time:
     """'08:00' -> time(8, 0); raises ValueError for '25:00', '8点', ''."""

@@ -1,8 +1,15 @@
 """Platform-neutral message types: what a handler receives and what it answers.
 
-Adapters (Telegram, console) turn their platform's updates into a `Request`,
+Adapters (Telegram, WeCom, console) turn their platform's updates into a `Request`,
 call `bot.commands.dispatch`, and deliver the returned `Reply` objects.
 Nothing here imports a platform library.
+
+Identities are platform-qualified strings: a chat is "tg:-1001234" or "wecom:wrkAbc", a user "tg:42" or
+"wecom:zhangsan". A user's private chat has the same id as the user (true on Telegram and WeCom alike),
+so a notification to a user is a Reply with chat_id = that user's id. Handlers never look inside an id.
+
+Reply text is the core markup: a small Telegram-style HTML subset (<b> <i> <u> <s> <code> <pre> <a href>
+<blockquote>, with &lt; &gt; &amp; &quot;), member text escaped with html.escape. Each adapter renders it.
 """
 
 from __future__ import annotations
@@ -14,9 +21,35 @@ from typing import Literal
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
 
-#: Telegram's limits, enforced by the core so both adapters behave alike.
-MAX_MESSAGE_CHARS = 4096
+#: Button data must fit every platform's button payload: Telegram's 64-byte callback_data is the smallest
+#: (WeCom's card key allows 1,024). Message size limits live in each adapter.
 MAX_CALLBACK_BYTES = 64
+#: Long texts (full passages, pushes) are cut by handlers into parts of at most this many characters, the
+#: smallest platform limit (Telegram's 4,096); each adapter still enforces its own limit (WeCom: 20,480 bytes).
+MAX_MESSAGE_CHARS = 4096
+
+#: Platform prefixes of qualified ids.
+TELEGRAM = "tg"
+WECOM = "wecom"
+CONSOLE = "console"
+
+ChatId = str
+UserId = str
+
+
+def qualify(platform: str, raw: int | str) -> str:
+    """A platform's own id -> the core's id: qualify("tg", -100123) == "tg:-100123"."""
+    return f"{platform}:{raw}"
+
+
+def platform_of(qid: str) -> str:
+    """The platform prefix of a qualified id ("tg:-100123" -> "tg")."""
+    return qid.partition(":")[0]
+
+
+def raw_id(qid: str) -> str:
+    """The platform's own id inside a qualified id ("tg:-100123" -> "-100123")."""
+    return qid.partition(":")[2]
 
 
 @dataclass(frozen=True)
@@ -40,8 +73,8 @@ class Reply:
 
     text: str = ""
     buttons: list[list[Button]] = field(default_factory=list)
-    #: Target chat; None means the chat the request came from.
-    chat_id: int | None = None
+    #: Target chat (qualified id); None means the chat the request came from.
+    chat_id: ChatId | None = None
     #: For a callback: replace the message that carried the button instead of sending anew.
     edit: bool = False
     #: For a callback: the short notice shown by answerCallbackQuery.
@@ -70,9 +103,9 @@ async def _never_admin() -> bool:
 class Request:
     """An incoming message or button press, as the core sees it."""
 
-    chat_id: int
+    chat_id: ChatId
     chat_type: ChatType
-    user_id: int
+    user_id: UserId
     user_name: str
     text: str = ""
     chat_title: str = ""
@@ -85,6 +118,11 @@ class Request:
     #: The message mentions the bot (@name) or replies to one of its messages.
     addressed: bool = False
     message_id: int | None = None
+    #: The platform the request came from ("tg", "wecom", "console").
+    platform: str = TELEGRAM
+    #: start-parameter -> a link opening the private chat with the bot (Telegram's deep link); None where the
+    #: platform has no such link (then handlers tell the member in words to message the bot privately).
+    private_link: Callable[[str], str] | None = None
 
     @property
     def is_private(self) -> bool:
@@ -106,7 +144,7 @@ class DeliveryUncertain(DeliveryError):
 class ChatGone(DeliveryError):
     """The bot was blocked, kicked or the chat no longer exists (Telegram `Forbidden`)."""
 
-    def __init__(self, chat_id: int, reason: str = "") -> None:
+    def __init__(self, chat_id: ChatId, reason: str = "") -> None:
         super().__init__(f"chat {chat_id} gone: {reason}")
         self.chat_id = chat_id
         self.reason = reason
@@ -115,7 +153,7 @@ class ChatGone(DeliveryError):
 class ChatMoved(DeliveryError):
     """A group became a supergroup with a new id (Telegram `ChatMigrated`)."""
 
-    def __init__(self, chat_id: int, new_chat_id: int) -> None:
+    def __init__(self, chat_id: ChatId, new_chat_id: ChatId) -> None:
         super().__init__(f"chat {chat_id} moved to {new_chat_id}")
         self.chat_id = chat_id
         self.new_chat_id = new_chat_id

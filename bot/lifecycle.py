@@ -1,23 +1,32 @@
-"""What happens to a chat's data when Telegram removes the bot or upgrades the group: one entry point."""
+"""What happens to a chat's data when a platform removes the bot or moves a group: one entry point.
+
+Feature modules under bot/handlers/ export ON_CHAT_REMOVED / ON_CHAT_MIGRATED hooks; bot.commands
+gathers them here when it loads the table, so this module imports no handler (no import circle).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.services import Services
 
+RemovedHook = Callable[["Services", str], None]
+MigratedHook = Callable[["Services", str, str], None]
 
-def chat_removed(svc: Services, chat_id: int) -> None:
+#: Filled by bot.commands from every handler module.
+REMOVED: list[RemovedHook] = []
+MIGRATED: list[MigratedHook] = []
+
+
+def chat_removed(svc: Services, chat_id: str) -> None:
     """The bot was kicked from / left the chat, or the user blocked it: stop pushing there."""
-    from bot.handlers import push
+    for hook in REMOVED:
+        hook(svc, chat_id)
 
-    push.chat_removed(svc, chat_id)
 
-
-def chat_migrated(svc: Services, old_id: int, new_id: int) -> None:
-    """A group became a supergroup: move its subscription, rotation and suggestions to the new id."""
-    from bot.handlers import push, suggest
-
-    push.chat_migrated(svc, old_id, new_id)
-    suggest.chat_migrated(svc, old_id, new_id)
+def chat_migrated(svc: Services, old_id: str, new_id: str) -> None:
+    """A group got a new id (Telegram group -> supergroup): move its subscription, rotation and suggestions."""
+    for hook in MIGRATED:
+        hook(svc, old_id, new_id)

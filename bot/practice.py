@@ -5,7 +5,7 @@ function named `*_doc` mutates such a document in place. Nothing here sends mess
 
 Per-chat document::
 
-    {"chat_id": int,
+    {"chat_id": str,
      "sub": {"time": "HH:MM", "mode": "每天"|"工作日", "since": iso datetime} | None,
      "round": int, "used": [practice ids picked this round], "last": practice id | None,
      "picks": {"YYYY-MM-DD": practice id},              # the day's pick, stable once made
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import chinese_calendar
 
 from bot.config import parse_hhmm
+from bot.core import TELEGRAM, platform_of, raw_id
 
 DAILY = "每天"
 WORKDAYS = "工作日"
@@ -155,12 +156,16 @@ def _eligible(doc: dict[str, Any], day: date) -> bool:
 # --- rotation ---------------------------------------------------------------------------------
 
 
-def rank(chat_id: int, round_no: int, practice_id: str) -> str:
-    """The sort key of a practice in a chat's shuffled order for one round (stable, deterministic)."""
-    return hashlib.sha256(f"{chat_id}:{round_no}:{practice_id}".encode()).hexdigest()
+def rank(chat_id: str, round_no: int, practice_id: str) -> str:
+    """The sort key of a practice in a chat's shuffled order for one round (stable, deterministic).
+
+    Telegram chats are seeded by their bare id, as before ids were qualified, so a migrated chat keeps its order.
+    """
+    seed = raw_id(chat_id) if platform_of(chat_id) == TELEGRAM else chat_id
+    return hashlib.sha256(f"{seed}:{round_no}:{practice_id}".encode()).hexdigest()
 
 
-def round_order(chat_id: int, round_no: int, ids: Iterable[str]) -> list[str]:
+def round_order(chat_id: str, round_no: int, ids: Iterable[str]) -> list[str]:
     """The chat's order for a round: a shuffle seeded by chat id + round; adding an id never reorders others."""
     return sorted(ids, key=lambda pid: rank(chat_id, round_no, pid))
 
@@ -235,7 +240,7 @@ def mark_doc(doc: dict[str, Any], day: date, status: str, now: datetime) -> None
                                           "attempts": rec.get("attempts", 0)}
 
 
-def new_doc(chat_id: int) -> dict[str, Any]:
+def new_doc(chat_id: str) -> dict[str, Any]:
     """An empty per-chat document (every key present, so a TinyDB update replaces them all)."""
     return {"chat_id": chat_id, "sub": None, "round": 0, "used": [], "last": None,
             "picks": {}, "deliveries": {}}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.content import Content, load_content
-from bot.core import Sender
+from bot.core import DeliveryError, Reply, Sender, platform_of
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -28,13 +28,36 @@ class Services:
     store: Store
     #: Returns an aware datetime; tests replace it to control time.
     clock: Callable[[], datetime] | None = None
-    #: Set by the adapter: delivers messages outside a request (pushes, notifications).
-    sender: Sender | None = None
-    #: Set by the adapter: is user `user_id` an admin of chat `chat_id`? (for officers reviewing in private)
-    admin_check: Callable[[int, int], Awaitable[bool]] | None = None
-    #: Guided flows waiting for a user's next message: (chat_id, user_id) -> commands.Pending.
-    pending: dict[tuple[int, int], Any] = field(default_factory=dict)
+    #: Each running platform's Sender, by id prefix ("tg", "wecom", "console"): set by the adapters.
+    senders: dict[str, Sender] = field(default_factory=dict)
+    #: Each platform's admin check: is user `user_id` an admin of chat `chat_id`? (Telegram only; WeCom has none)
+    admin_checks: dict[str, Callable[[str, str], Awaitable[bool]]] = field(default_factory=dict)
+    #: Guided flows waiting for a user's next message: (chat_id, user_id) -> table.Pending.
+    pending: dict[tuple[str, str], Any] = field(default_factory=dict)
     _search: SearchEngine | None = None
+
+    @property
+    def sender(self) -> Sender | None:
+        """Delivers messages outside a request (pushes, notifications) through the target chat's platform;
+        None until some platform is running."""
+        return self._route if self.senders else None
+
+    async def _route(self, reply: Reply) -> None:
+        if reply.chat_id is None:
+            raise DeliveryError("a reply sent outside a request needs chat_id")
+        send = self.senders.get(platform_of(reply.chat_id))
+        if send is None:
+            raise DeliveryError(f"no running platform for {platform_of(reply.chat_id)!r}")
+        await send(reply)
+
+    @property
+    def officers(self) -> frozenset[str]:
+        """Every configured officer (qualified user ids of every platform)."""
+        return self.config.officer_ids()
+
+    def is_officer(self, user_id: str) -> bool:
+        """A configured officer (group admins are checked per chat, see table.is_officer)."""
+        return user_id in self.config.officer_ids()
 
     def now(self) -> datetime:
         """The current time in the configured timezone."""
@@ -57,12 +80,13 @@ class Services:
             )
         return self._search
 
-    async def is_chat_admin(self, chat_id: int, user_id: int) -> bool:
-        """Whether `user_id` administers `chat_id` (False when the adapter cannot tell)."""
-        if self.admin_check is None:
+    async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
+        """Whether `user_id` administers `chat_id` (False when the platform cannot tell)."""
+        check = self.admin_checks.get(platform_of(chat_id))
+        if check is None:
             return False
         try:
-            return await self.admin_check(chat_id, user_id)
+            return await check(chat_id, user_id)
         except Exception:  # noqa: BLE001 - a failed lookup means "not known to be admin"
             return False
 

@@ -557,6 +557,41 @@ class _TinyDB(TinyDB):
             super().drop_tables()
 
 
+# --- id migration ------------------------------------------------------------------------------
+#: Releases before the platform seam were Telegram-only and stored Telegram's ints bare.
+LEGACY_ID_PLATFORM = "tg"
+
+
+def _qualified(value: Any) -> Any:
+    """A legacy bare Telegram id (int) -> "tg:<id>"; anything else unchanged (so migrating twice is a no-op)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{LEGACY_ID_PLATFORM}:{value}"
+    return value
+
+
+def _qualify_legacy_ids(tables: dict[str, dict[str, dict[str, Any]]]) -> bool:
+    """Qualify every id field of the push and suggestion tables in place; True if anything changed."""
+    changed = False
+
+    def fix(doc: dict[str, Any], key: str) -> None:
+        nonlocal changed
+        if key in doc and (new := _qualified(doc[key])) is not doc[key]:
+            doc[key] = new
+            changed = True
+
+    for doc in tables.get("push_chats", {}).values():
+        fix(doc, "chat_id")
+        if isinstance(doc.get("sub"), dict):
+            fix(doc["sub"], "by")
+    for doc in tables.get(SUGGEST_TABLE, {}).values():
+        fix(doc, "chat_id")
+        fix(doc, "proposer_id")
+        for entry in doc.get("history", []):
+            if isinstance(entry, dict):
+                fix(entry, "by_id")
+    return changed
+
+
 class Store:
     """All persistent state of one bot, under `data_dir` (dir 0700, files 0600).
 
@@ -571,6 +606,24 @@ class Store:
         #: Held by every table operation; hold it yourself around a read-modify-write.
         self.lock = self._engine.lock
         self.db: TinyDB = _TinyDB(self._engine, storage=_Storage)
+        self._migrate_ids()
+
+    def _migrate_ids(self) -> None:
+        """Data dirs of releases before the platform seam hold bare Telegram ids (ints): qualify them ("tg:…").
+
+        All of it lands in one atomic step (a compaction: new snapshot, then rename), so a kill at any moment
+        leaves either the old data, which is migrated again at the next open, or the migrated data. A
+        read-only open migrates in memory only.
+        """
+        with self.lock:
+            tables = _clone(self._engine.tables)
+            if not _qualify_legacy_ids(tables):
+                return
+            if self.read_only:
+                self._engine.tables = tables
+                return
+            self._engine.replace_all(tables)
+            log.info("data dir %s: ids qualified for the multi-platform release", self.dir)
 
     def close(self) -> None:
         """Close the files and release the data dir (every acknowledged write is already on disk)."""
@@ -612,7 +665,7 @@ class Store:
 
         return transform
 
-    def push_doc(self, chat_id: int) -> dict[str, Any] | None:
+    def push_doc(self, chat_id: str) -> dict[str, Any] | None:
         """A copy of the chat's push document (subscription, rotation, picks, deliveries), or None."""
         with self.lock:
             doc = self.db.table(self.PUSH_TABLE).get(Query().chat_id == chat_id)
@@ -624,7 +677,7 @@ class Store:
             return [_clone(dict(d)) for d in self.db.table(self.PUSH_TABLE).all()]
 
     def push_update(
-        self, chat_id: int, fn: Callable[[dict[str, Any]], Any], new: Callable[[int], dict[str, Any]]
+        self, chat_id: str, fn: Callable[[dict[str, Any]], Any], new: Callable[[str], dict[str, Any]]
     ) -> Any:
         """Atomically let `fn` mutate a copy of the chat's document (or of `new(chat_id)`); returns its result.
 
@@ -643,7 +696,7 @@ class Store:
                     table.update(self._push_replace(data), doc_ids=[doc.doc_id])
             return result
 
-    def push_move(self, old_id: int, new_id: int) -> bool:
+    def push_move(self, old_id: str, new_id: str) -> bool:
         """Move a chat's document to `new_id` (group→supergroup), merging delivery records; False if none."""
         with self.lock:
             table = self.db.table(self.PUSH_TABLE)
@@ -699,7 +752,7 @@ class Store:
             table.update(_clone(data), doc_ids=[doc.doc_id])
             return result
 
-    def suggestions_move_chat(self, old_id: int, new_id: int) -> int:
+    def suggestions_move_chat(self, old_id: str, new_id: str) -> int:
         """Credit chat `old_id`'s suggestions to `new_id` (group became a supergroup); returns how many."""
         with self.lock:
             table = self.db.table(SUGGEST_TABLE)

@@ -74,10 +74,10 @@ class SuggestError(Exception):
 class Origin:
     """Where a suggestion is submitted and by whom (identity dropped for anonymous ones)."""
 
-    chat_id: int
+    chat_id: str | None
     chat_title: str
     is_group: bool
-    user_id: int
+    user_id: str
     user_name: str
 
 
@@ -139,7 +139,7 @@ class AnonThrottle:
         """HMAC-SHA256(salt, kind:value) as hex."""
         return hmac.new(self.salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
-    def recent(self, user_id: int, now: datetime) -> list[tuple[str, datetime]]:
+    def recent(self, user_id: str, now: datetime) -> list[tuple[str, datetime]]:
         """(text digest, time) of the user's anonymous submissions in the last 24 h (prunes everyone's)."""
         for who in list(self.entries):
             kept = [e for e in self.entries[who] if now - e[1] < DUPLICATE_WINDOW]
@@ -149,7 +149,7 @@ class AnonThrottle:
                 del self.entries[who]
         return list(self.entries.get(self.digest("user", str(user_id)), ()))
 
-    def add(self, user_id: int, norm: str, now: datetime) -> None:
+    def add(self, user_id: str, norm: str, now: datetime) -> None:
         """Remember one anonymous submission (its normalised text) for the checks."""
         who = self.digest("user", str(user_id))
         self.entries.setdefault(who, []).append((self.digest("text", norm), now))
@@ -173,7 +173,7 @@ def _at(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
-def _check_limits(svc: Services, user_id: int, norm: str, now: datetime) -> None:
+def _check_limits(svc: Services, user_id: str, norm: str, now: datetime) -> None:
     """Duplicate (24 h) and rate (per hour) checks over the user's named and anonymous submissions."""
     throttle = anon_throttle(svc)
     what = throttle.digest("text", norm)
@@ -248,17 +248,17 @@ def submit(svc: Services, origin: Origin, text: str, category: str, anonymous: b
 
 def has_reviewer(svc: Services, rec: dict[str, Any]) -> bool:
     """Whether anyone can ever review `rec`: configured officers, or the admins of the group it came from."""
-    return bool(svc.config.bot.officers) or rec.get("chat_id") is not None
+    return bool(svc.officers) or rec.get("chat_id") is not None
 
 
 def officers_warning(config: Config) -> str | None:
     """A one-line start-up warning when no officers are configured (private suggestions unreviewable)."""
-    return None if config.bot.officers else texts.SG_NO_OFFICERS_WARNING
+    return None if config.officer_ids() else texts.SG_NO_OFFICERS_WARNING
 
 
-async def can_review(svc: Services, rec: dict[str, Any], user_id: int, cache: dict[int, bool] | None = None) -> bool:
+async def can_review(svc: Services, rec: dict[str, Any], user_id: str, cache: dict[str, bool] | None = None) -> bool:
     """Configured officers review everything; group admins review what came from their group."""
-    if user_id in svc.config.bot.officers:
+    if svc.is_officer(user_id):
         return True
     chat_id = rec.get("chat_id")
     if chat_id is None:
@@ -271,9 +271,9 @@ async def can_review(svc: Services, rec: dict[str, Any], user_id: int, cache: di
     return ok
 
 
-async def reviewable(svc: Services, user_id: int, statuses: tuple[str, ...] = STATUSES) -> list[dict[str, Any]]:
+async def reviewable(svc: Services, user_id: str, statuses: tuple[str, ...] = STATUSES) -> list[dict[str, Any]]:
     """The suggestions (with these statuses) that `user_id` may review, oldest first."""
-    cache: dict[int, bool] = {}
+    cache: dict[str, bool] = {}
     out = []
     for rec in svc.store.suggestions_all():
         if rec["status"] in statuses and await can_review(svc, rec, user_id, cache):
@@ -281,9 +281,9 @@ async def reviewable(svc: Services, user_id: int, statuses: tuple[str, ...] = ST
     return out
 
 
-async def is_reviewer(svc: Services, user_id: int) -> bool:
+async def is_reviewer(svc: Services, user_id: str) -> bool:
     """A configured officer, or an admin of some group that has submitted suggestions."""
-    if user_id in svc.config.bot.officers:
+    if svc.is_officer(user_id):
         return True
     groups = {r["chat_id"] for r in svc.store.suggestions_all() if r.get("chat_id") is not None}
     for chat_id in groups:
@@ -292,7 +292,7 @@ async def is_reviewer(svc: Services, user_id: int) -> bool:
     return False
 
 
-async def get_for_review(svc: Services, number: str, user_id: int) -> dict[str, Any]:
+async def get_for_review(svc: Services, number: str, user_id: str) -> dict[str, Any]:
     """The suggestion, if it exists and `user_id` may review it; SuggestError otherwise."""
     rec = svc.store.suggestion_get(number)
     if rec is None:
@@ -302,7 +302,7 @@ async def get_for_review(svc: Services, number: str, user_id: int) -> dict[str, 
     return rec
 
 
-def _entry(svc: Services, action: str, status: str, by_id: int, by_name: str, note: str) -> dict[str, Any]:
+def _entry(svc: Services, action: str, status: str, by_id: str | None, by_name: str, note: str) -> dict[str, Any]:
     return {
         "at": svc.now().isoformat(timespec="seconds"),
         "action": action,
@@ -324,7 +324,7 @@ def _check_note(note: str, usage: str | None) -> str:
 
 
 async def transition(
-    svc: Services, number: str, action: str, user_id: int, user_name: str, note: str = ""
+    svc: Services, number: str, action: str, user_id: str, user_name: str, note: str = ""
 ) -> dict[str, Any]:
     """Apply `action` (acc/ado/rej/imp) to suggestion `number`; returns the updated record.
 
@@ -347,7 +347,7 @@ async def transition(
     return svc.store.suggestion_update(number, change)
 
 
-async def add_note(svc: Services, number: str, user_id: int, user_name: str, note: str) -> dict[str, Any]:
+async def add_note(svc: Services, number: str, user_id: str, user_name: str, note: str) -> dict[str, Any]:
     """Record an officers' note (status unchanged; not sent to the proposer)."""
     await get_for_review(svc, number, user_id)
     note = _check_note(note, texts.SG_NOTE_USAGE)
@@ -359,7 +359,7 @@ async def add_note(svc: Services, number: str, user_id: int, user_name: str, not
     return svc.store.suggestion_update(number, change)
 
 
-def mine(svc: Services, user_id: int) -> list[dict[str, Any]]:
+def mine(svc: Services, user_id: str) -> list[dict[str, Any]]:
     """The user's own named suggestions, newest first."""
     own = [r for r in svc.store.suggestions_all() if r.get("proposer_id") == user_id]
     return sorted(own, key=lambda r: r["created"], reverse=True)

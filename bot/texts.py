@@ -136,7 +136,7 @@ def console_where(private: bool, admin: bool) -> str:
     return f"{'私聊' if private else '群聊'}·{'管理员' if admin else '成员'}"
 
 
-def console_sent_to(chat_id: int) -> str:
+def console_sent_to(chat_id: str) -> str:
     return f"[发往 {chat_id}] "
 
 

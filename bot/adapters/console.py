@@ -18,13 +18,13 @@ from typing import TextIO
 
 from bot import texts
 from bot.commands import TICKS, dispatch
-from bot.core import Button, Reply, Request
+from bot.core import CONSOLE, Button, Reply, Request, qualify
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-PRIVATE_USER_ID = 10001
-GROUP_CHAT_ID = -1001000000001
+PRIVATE_USER_ID = "10001"
+GROUP_CHAT_ID = qualify(CONSOLE, -1001000000001)
 TICK_SECONDS = 30
 
 
@@ -41,15 +41,19 @@ class ConsoleChat:
         self.admin = False
         self.buttons: list[Button] = []
         self.bot_username = "union_helper_bot"
-        svc.sender = self.deliver
-        svc.admin_check = self._admin_check
+        svc.senders[CONSOLE] = self.deliver
+        svc.admin_checks[CONSOLE] = self._admin_check
 
-    async def _admin_check(self, chat_id: int, user_id: int) -> bool:
-        return self.admin and user_id == self.user_id
+    async def _admin_check(self, chat_id: str, user_id: str) -> bool:
+        return self.admin and user_id == self.qualified_user
 
     @property
-    def chat_id(self) -> int:
-        return self.user_id if self.chat_type == "private" else GROUP_CHAT_ID
+    def qualified_user(self) -> str:
+        return qualify(CONSOLE, self.user_id)
+
+    @property
+    def chat_id(self) -> str:
+        return self.qualified_user if self.chat_type == "private" else GROUP_CHAT_ID
 
     def where(self) -> str:
         """A short description of the current chat and role, for the prompt."""
@@ -98,7 +102,7 @@ class ConsoleChat:
         return Request(
             chat_id=self.chat_id,
             chat_type=self.chat_type,  # type: ignore[arg-type]
-            user_id=self.user_id,
+            user_id=self.qualified_user,
             user_name=self.user_name,
             text=text,
             chat_title=texts.CONSOLE_GROUP_TITLE if self.chat_type != "private" else "",
@@ -106,7 +110,12 @@ class ConsoleChat:
             is_chat_admin=is_admin,
             bot_username=self.bot_username,
             addressed=f"@{self.bot_username}" in text,
+            platform=CONSOLE,
+            private_link=self._private_link,
         )
+
+    def _private_link(self, start: str) -> str:
+        return f"https://t.me/{self.bot_username}" + (f"?start={start}" if start else "")
 
     async def handle_line(self, line: str) -> bool:
         """Handle one typed line; False means quit."""
@@ -162,7 +171,7 @@ class ConsoleChat:
             if not uid.lstrip("-").isdigit():
                 self.out.write(texts.CONSOLE_USER_USAGE + "\n")
                 return True
-            self.user_id = int(uid)
+            self.user_id = str(int(uid))
             self.user_name = name.strip() or texts.console_user_name(uid)
         elif word in ("tick", "时钟"):
             await run_ticks(self.svc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -36,7 +37,18 @@ from telegram.ext import (
 from bot import lifecycle, texts
 from bot.commands import TABLE, TICKS, dispatch
 from bot.config import Config
-from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
+from bot.core import (
+    TELEGRAM,
+    ChatGone,
+    ChatMoved,
+    DeliveryError,
+    DeliveryUncertain,
+    Reply,
+    Request,
+    platform_of,
+    qualify,
+    raw_id,
+)
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -46,9 +58,14 @@ TICK_SECONDS = 30
 ADMIN_CACHE_SECONDS = 300
 
 
-def _chat_label(chat_id: int) -> str:
+def _tg(chat_id: str) -> int:
+    """A qualified Telegram chat or user id -> Telegram's int."""
+    return int(raw_id(chat_id))
+
+
+def _chat_label(chat_id: str) -> str:
     """A chat for the logs: groups by id, private chats never (their id is the user's)."""
-    return f"chat {chat_id}" if chat_id < 0 else "a private chat"
+    return f"chat {chat_id}" if raw_id(chat_id).startswith("-") else "a private chat"
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -69,21 +86,22 @@ class TelegramAdapter:
     def __init__(self, app: Application, svc: Services) -> None:
         self.app = app
         self.svc = svc
-        self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
+        self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
 
     # --- outgoing -------------------------------------------------------------------------------
 
-    async def send(self, reply: Reply, chat_id: int, *, edit_message: Message | None = None) -> None:
-        """Deliver one reply to `chat_id`; raises ChatGone / ChatMoved / DeliveryError."""
+    async def send(self, reply: Reply, chat_id: str, *, edit_message: Message | None = None) -> None:
+        """Deliver one reply to Telegram chat `chat_id` (qualified); raises ChatGone / ChatMoved / DeliveryError."""
         bot = self.app.bot
         markup = _markup(reply)
+        tg_chat = _tg(chat_id)
         try:
             if reply.document is not None:
                 with reply.document.open("rb") as f:
-                    await bot.send_document(chat_id, f, caption=reply.text or None, filename=reply.document.name)
+                    await bot.send_document(tg_chat, f, caption=reply.text or None, filename=reply.document.name)
                 return
             if reply.photo is not None:
-                await bot.send_photo(chat_id, reply.photo, caption=reply.text or None)
+                await bot.send_photo(tg_chat, reply.photo, caption=reply.text or None)
                 return
             if not reply.text:
                 return
@@ -96,15 +114,15 @@ class TelegramAdapter:
                         raise
                 return
             for i, part in enumerate(parts):
-                await bot.send_message(chat_id, part, reply_markup=markup if i == len(parts) - 1 else None)
+                await bot.send_message(tg_chat, part, reply_markup=markup if i == len(parts) - 1 else None)
         except Forbidden as e:
             raise ChatGone(chat_id, str(e)) from e
         except ChatMigrated as e:
-            raise ChatMoved(chat_id, e.new_chat_id) from e
+            raise ChatMoved(chat_id, qualify(TELEGRAM, e.new_chat_id)) from e
         except TimedOut as e:
-            raise DeliveryUncertain(f"chat {chat_id}: {e}") from e
+            raise DeliveryUncertain(f"{_chat_label(chat_id)}: {e}") from e
         except TelegramError as e:
-            raise DeliveryError(f"chat {chat_id}: {e}") from e
+            raise DeliveryError(f"{_chat_label(chat_id)}: {e}") from e
 
     async def sender(self, reply: Reply) -> None:
         """The core's Sender: pushes and notifications outside a request."""
@@ -117,6 +135,9 @@ class TelegramAdapter:
         for reply in replies:
             target = reply.chat_id if reply.chat_id is not None else req.chat_id
             try:
+                if platform_of(target) != TELEGRAM:  # e.g. a WeCom proposer told of a review made here
+                    await self.svc.sender(dataclasses.replace(reply, chat_id=target))  # type: ignore[misc]
+                    continue
                 await self.send(reply, target, edit_message=message)
             except ChatMoved as e:
                 lifecycle.chat_migrated(self.svc, e.chat_id, e.new_chat_id)
@@ -131,7 +152,7 @@ class TelegramAdapter:
             except DeliveryError:
                 log.exception("could not deliver a reply to %s", _chat_label(target))
 
-    async def admin_check(self, chat_id: int, user_id: int) -> bool:
+    async def admin_check(self, chat_id: str, user_id: str) -> bool:
         """Whether the user administers the chat (cached for a few minutes)."""
         key = (chat_id, user_id)
         hit = self._admin_cache.get(key)
@@ -139,10 +160,10 @@ class TelegramAdapter:
         if hit and now - hit[0] < ADMIN_CACHE_SECONDS:
             return hit[1]
         try:
-            member = await self.app.bot.get_chat_member(chat_id, user_id)
+            member = await self.app.bot.get_chat_member(_tg(chat_id), _tg(user_id))
             ok = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
         except TelegramError as e:
-            log.info("getChatMember %s/%s failed: %s", chat_id, user_id, e)
+            log.info("getChatMember in %s failed: %s", _chat_label(chat_id), e)
             ok = False
         self._admin_cache[key] = (now, ok)
         return ok
@@ -160,16 +181,20 @@ class TelegramAdapter:
             msg is not None and msg.sender_chat is not None and msg.sender_chat.id == chat.id
         ) or user.id == GROUP_ANONYMOUS_BOT_ID
         username = self.app.bot.username or ""
+        chat_id, user_id = qualify(TELEGRAM, chat.id), qualify(TELEGRAM, user.id)
 
         async def is_admin() -> bool:
             if chat.type == ChatType.PRIVATE:
                 return False
-            return anonymous_admin or await self.admin_check(chat.id, user.id)
+            return anonymous_admin or await self.admin_check(chat_id, user_id)
+
+        def private_link(start: str) -> str:
+            return f"https://t.me/{username}" + (f"?start={start}" if start else "")
 
         return Request(
-            chat_id=chat.id,
+            chat_id=chat_id,
             chat_type=chat.type,  # type: ignore[arg-type]
-            user_id=user.id,
+            user_id=user_id,
             user_name=user.full_name,
             text=text,
             chat_title=chat.title or "",
@@ -178,6 +203,8 @@ class TelegramAdapter:
             bot_username=username,
             addressed=self._addressed(msg, username) if msg is not None and callback is None else False,
             message_id=msg.message_id if msg is not None else None,
+            platform=TELEGRAM,
+            private_link=private_link,
         )
 
     def _addressed(self, msg: Message, username: str) -> bool:
@@ -246,7 +273,7 @@ class TelegramAdapter:
             return
         if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
             log.info("removed from a %s chat (%s)", change.chat.type, change.new_chat_member.status)
-            lifecycle.chat_removed(self.svc, change.chat.id)
+            lifecycle.chat_removed(self.svc, qualify(TELEGRAM, change.chat.id))
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: move its subscription to the new id."""
@@ -254,9 +281,11 @@ class TelegramAdapter:
         if msg is None:
             return
         if msg.migrate_to_chat_id:
-            lifecycle.chat_migrated(self.svc, msg.chat.id, msg.migrate_to_chat_id)
-        elif msg.migrate_from_chat_id:
-            lifecycle.chat_migrated(self.svc, msg.migrate_from_chat_id, msg.chat.id)
+            old, new = msg.chat.id, msg.migrate_to_chat_id
+        else:
+            old, new = msg.migrate_from_chat_id, msg.chat.id
+        if old and new:
+            lifecycle.chat_migrated(self.svc, qualify(TELEGRAM, old), qualify(TELEGRAM, new))
 
     async def run_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The periodic job: every feature's tick (daily pushes, weekly reminders)."""
@@ -290,8 +319,8 @@ def build_application(config: Config, services: Services) -> Application:
 
     async def post_init(app: Application) -> None:
         adapter: TelegramAdapter = app.bot_data["adapter"]
-        services.sender = adapter.sender
-        services.admin_check = adapter.admin_check
+        services.senders[TELEGRAM] = adapter.sender
+        services.admin_checks[TELEGRAM] = adapter.admin_check
         try:
             await app.bot.set_my_commands(menu_commands())
         except TelegramError as e:

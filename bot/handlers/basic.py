@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.commands import Command
 from bot.core import Reply, Request
+from bot.table import Command
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -23,7 +23,7 @@ async def start(req: Request, svc: Services, args: str) -> list[Reply]:
 
 async def help_(req: Request, svc: Services, args: str) -> list[Reply]:
     """Every command with its aliases and usage, members' first, officers' after."""
-    from bot.commands import TABLE
+    from bot.table import TABLE
 
     return [Reply(texts.help_text(TABLE))]
 

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import commands, lifecycle, texts
+from bot import lifecycle, table, texts
 from bot import practice as P
-from bot.commands import Callback, Command, Tick
 from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
+from bot.table import Callback, Command, Tick
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -46,11 +46,11 @@ def _tz_label(svc: Services) -> str:
     return texts.BEIJING_TIME if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
-def _update(svc: Services, chat_id: int, fn: Any) -> Any:
+def _update(svc: Services, chat_id: str, fn: Any) -> Any:
     return svc.store.push_update(chat_id, fn, P.new_doc)
 
 
-def day_pick(svc: Services, chat_id: int, day: date) -> Any | None:
+def day_pick(svc: Services, chat_id: str, day: date) -> Any | None:
     """The chat's practice for `day` (recorded, so /today and the push agree); None if there is no content."""
     ids = _ids(svc)
     pid = _update(svc, chat_id, lambda doc: P.pick_doc(doc, day, ids))
@@ -78,7 +78,7 @@ def _fallback_year(doc: dict[str, Any] | None, next_at: datetime | None, now: da
 
 async def _may_configure(req: Request, svc: Services) -> bool:
     """Private chats configure themselves; in groups only admins and configured officers may."""
-    return req.is_private or await commands.is_officer(req, svc)
+    return req.is_private or await table.is_officer(req, svc)
 
 
 async def subscribe(req: Request, svc: Services, args: str) -> list[Reply]:
@@ -138,7 +138,7 @@ async def unsubscribe(req: Request, svc: Services, args: str) -> list[Reply]:
     return [Reply(texts.UNSUBSCRIBED)]
 
 
-def _unsubscribe(svc: Services, chat_id: int) -> bool:
+def _unsubscribe(svc: Services, chat_id: str) -> bool:
     def apply(doc: dict[str, Any]) -> bool:
         was = bool(doc.get("sub"))
         doc["sub"] = None
@@ -172,7 +172,7 @@ async def status(req: Request, svc: Services, args: str) -> list[Reply]:
 
 async def push_now(req: Request, svc: Services, args: str) -> list[Reply]:
     """/push (admins/officers): today's push, sent to this chat now to try it out (not counted as the push)."""
-    if not await commands.is_officer(req, svc):
+    if not await table.is_officer(req, svc):
         return [Reply(texts.PUSH_OFFICERS_ONLY)]
     return await today(req, svc, args)
 
@@ -186,7 +186,7 @@ async def tick(svc: Services) -> None:
         return
     now = svc.now()
     grace = svc.config.push.grace_minutes
-    due: list[tuple[int, date]] = []
+    due: list[tuple[str, date]] = []
     for doc in svc.store.push_docs():
         days, missed = P.due_days(doc, now, grace)
         due += [(doc["chat_id"], d) for d in days]
@@ -199,14 +199,14 @@ async def tick(svc: Services) -> None:
         return
     sem = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(chat_id: int, day: date) -> None:
+    async def one(chat_id: str, day: date) -> None:
         async with sem:
             await deliver(svc, chat_id, day)
 
     await asyncio.gather(*(one(c, d) for c, d in due))
 
 
-def _record_missed(svc: Services, chat_id: int, day: date, now: datetime) -> None:
+def _record_missed(svc: Services, chat_id: str, day: date, now: datetime) -> None:
     def apply(doc: dict[str, Any]) -> None:
         if day.isoformat() not in doc.get("deliveries", {}):
             P.mark_doc(doc, day, "missed", now)
@@ -216,7 +216,7 @@ def _record_missed(svc: Services, chat_id: int, day: date, now: datetime) -> Non
                 chat_id, day, svc.config.push.grace_minutes)
 
 
-async def deliver(svc: Services, chat_id: int, day: date) -> str:
+async def deliver(svc: Services, chat_id: str, day: date) -> str:
     """Claim (durably), then send the day's practice to one chat; returns the final delivery status."""
     assert svc.sender is not None
     ids = _ids(svc)
@@ -232,7 +232,7 @@ async def deliver(svc: Services, chat_id: int, day: date) -> str:
     return status
 
 
-async def _send_parts(svc: Services, chat_id: int, parts: Sequence[str]) -> tuple[str, int]:
+async def _send_parts(svc: Services, chat_id: str, parts: Sequence[str]) -> tuple[str, str]:
     """Send the parts, following a migration once; returns (status, chat id the record now lives under).
 
     Status: "sent"; "failed" (definite failure, nothing delivered: retried later); "partial"; "gone";
@@ -275,13 +275,13 @@ def _ambiguous(e: BaseException) -> bool:
 # --- chat lifecycle (called by the Telegram adapter) -------------------------------------------------
 
 
-def chat_removed(svc: Services, chat_id: int) -> None:
+def chat_removed(svc: Services, chat_id: str) -> None:
     """The bot was kicked from / left a chat, or the user blocked it: unsubscribe it."""
     if _unsubscribe(svc, chat_id):
         log.info("chat %s removed the bot; unsubscribed", chat_id)
 
 
-def chat_migrated(svc: Services, old_id: int, new_id: int) -> None:
+def chat_migrated(svc: Services, old_id: str, new_id: str) -> None:
     """A group became a supergroup: move its subscription, rotation and delivery records to the new id."""
     if old_id == new_id:
         return
@@ -305,3 +305,5 @@ COMMANDS: list[Command] = [
 ]
 CALLBACKS: list[Callback] = []
 TICKS: list[Tick] = [tick]
+ON_CHAT_REMOVED = [chat_removed]
+ON_CHAT_MIGRATED = [chat_migrated]

@@ -11,9 +11,9 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.commands import Callback, Command
 from bot.core import MAX_CALLBACK_BYTES, Button, InlineResult, Reply, Request
 from bot.search import MAX_QUERY_CHARS, SearchResult, passage_key, passage_title
+from bot.table import Callback, Command
 
 if TYPE_CHECKING:
     from bot.search import SearchEngine

@@ -8,17 +8,18 @@ The lifecycle and rules live in bot/suggestions.py; export and statistics in bot
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import commands as flows  # start_flow/get_flow/end_flow (defined after the table loads)
 from bot import suggestions as sg
+from bot import table as flows  # start_flow/get_flow/end_flow
 from bot import texts
-from bot.commands import Callback, Command
 from bot.core import Button, DeliveryError, Reply, Request
+from bot.table import Callback, Command
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -33,6 +34,11 @@ _META_WEEK = "overdue_week"
 _EXPORT_KEEP_SECONDS = 3600
 
 
+def _short_hash(user_id: str) -> str:
+    """Four hex digits telling officers' export files apart without showing an id."""
+    return hashlib.sha256(user_id.encode()).hexdigest()[:4]
+
+
 def _timeout(svc: Services) -> int:
     return svc.config.suggestions.flow_timeout_minutes
 
@@ -41,12 +47,14 @@ def _origin(req: Request) -> sg.Origin:
     return sg.Origin(req.chat_id, req.chat_title, req.is_group, req.user_id, req.user_name)
 
 
-def _deeplink(req: Request, start: str = "") -> str:
-    return f"https://t.me/{req.bot_username}" + (f"?start={start}" if start else "")
+def _link_button(req: Request, label: str, start: str = "") -> list[list[Button]]:
+    """A button opening the private chat with the bot (where the platform has such links)."""
+    link = req.private_link(start) if req.private_link is not None else ""
+    return [[Button(label, url=link)]] if link else []
 
 
 def _private_only(req: Request) -> list[Reply]:
-    return [Reply(texts.SG_PRIVATE_ONLY, buttons=[[Button(texts.SG_BTN_OPEN_PRIVATE, url=_deeplink(req))]])]
+    return [Reply(texts.SG_PRIVATE_ONLY, buttons=_link_button(req, texts.SG_BTN_OPEN_PRIVATE))]
 
 
 def _notify(req: Request, rec: dict[str, Any], note: str) -> list[Reply]:
@@ -103,8 +111,7 @@ async def suggest(req: Request, svc: Services, args: str) -> list[Reply]:
     if req.is_group:
         expires = svc.now() + timedelta(minutes=_timeout(svc))
         svc.pending[(_ORIGIN, req.user_id)] = (req.chat_id, req.chat_title, expires)  # type: ignore[index]
-        button = Button(texts.SG_BTN_PRIVATE, url=_deeplink(req, "suggest"))
-        return [Reply(texts.SG_GROUP_GO_PRIVATE, buttons=[[button]])]
+        return [Reply(texts.SG_GROUP_GO_PRIVATE, buttons=_link_button(req, texts.SG_BTN_PRIVATE, "suggest"))]
     return _begin(req, svc, _origin(req))
 
 
@@ -380,7 +387,7 @@ async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     folder = svc.config.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     _clean_exports(folder)
-    path = folder / texts.sg_export_filename(f"{now:%Y%m%d-%H%M%S}", f"{req.user_id % 10000:04d}")
+    path = folder / texts.sg_export_filename(f"{now:%Y%m%d-%H%M%S}", _short_hash(req.user_id))
     count = await asyncio.to_thread(
         export_suggestions, svc.store, "xlsx", path, svc.config.tz, select=lambda r: r["number"] in allowed
     )
@@ -423,7 +430,7 @@ def _week_due(now: datetime) -> str | None:
 
 async def overdue_tick(svc: Services) -> None:
     """Weekly (from Monday 09:00, once per ISO week, recorded durably): overdue suggestions to officers."""
-    officers = svc.config.bot.officers
+    officers = sorted(svc.officers)
     if svc.sender is None or not officers:
         return
     now = svc.now()
@@ -445,7 +452,7 @@ async def overdue_tick(svc: Services) -> None:
 # --- chat lifecycle (called by the Telegram adapter) -------------------------------------------------
 
 
-def chat_migrated(svc: Services, old_id: int, new_id: int) -> None:
+def chat_migrated(svc: Services, old_id: str, new_id: str) -> None:
     """A group became a supergroup: credit its suggestions (and flows under way) to the new id."""
     if old_id == new_id:
         return
@@ -474,3 +481,4 @@ COMMANDS = [
 ]
 CALLBACKS = [Callback(PREFIX, on_button)]
 TICKS = [overdue_tick]
+ON_CHAT_MIGRATED = [chat_migrated]
