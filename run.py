@@ -1,8 +1,9 @@
 """工会助手 command line: start the bot (Telegram, or the local console without a token), build content, search, export.
 
-    python run.py                      # Telegram if a token is configured, else the console chat
+    python run.py                      # every configured platform (Telegram, WeCom) in one process; else the console
     python run.py console              # the local console chat
-    python run.py telegram             # the Telegram bot (polling or webhook, as configured)
+    python run.py telegram             # only the Telegram bot (polling or webhook, as configured)
+    python run.py wecom                # only the WeCom (企业微信) 智能机器人
     python run.py content build        # seeds/ -> content/
     python run.py search 集体合同 [--json] [--limit 5]   # no query: one query per line from stdin
     python run.py suggestions export --format xlsx -o 建议.xlsx
@@ -28,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("console", help="本地控制台聊天（无需 Telegram token）")
-    sub.add_parser("telegram", help="运行 Telegram 机器人")
+    sub.add_parser("telegram", help="只运行 Telegram 机器人")
+    sub.add_parser("wecom", help="只运行企业微信智能机器人")
     content = sub.add_parser("content", help="内容管理")
     content.add_argument("action", choices=["build"], help="build: 由 seeds/ 生成 content/")
     content.add_argument("--seeds", default="seeds", help="种子文档目录（默认 seeds）")
@@ -82,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     cfg = _config(args.config)
-    command = args.command or ("telegram" if cfg.telegram.token else "console")
-    _logging(args.verbose, console=command != "telegram")
+    command = args.command or "serve"
+    _logging(args.verbose, console=command in ("console", "content", "search", "suggestions"))
 
     if command == "content":
         from bot.content import build
@@ -117,14 +119,19 @@ def _run(args: argparse.Namespace) -> int:
     warning = officers_warning(cfg)
     if warning:
         logging.getLogger("bot").warning(warning)
+    if command == "telegram" and not cfg.telegram.token:
+        raise ConfigError("[telegram] token: not set (or set env TELEGRAM_BOT_TOKEN)")
+    if command == "wecom" and not getattr(getattr(cfg, "wecom", None), "bot_id", ""):
+        raise ConfigError("[wecom] bot_id: not set")
     svc = create_services(cfg)
     try:
-        if command == "telegram":
-            if not cfg.telegram.token:
-                raise ConfigError("[telegram] token: not set (or set env TELEGRAM_BOT_TOKEN)")
-            from bot.adapters.telegram import run_telegram
+        from bot.runtime import configured_platforms, serve
 
-            return run_telegram(cfg, svc)
+        only = None if command == "serve" else command
+        platforms = [] if command == "console" else configured_platforms(cfg, svc, only)
+        if platforms:
+            return asyncio.run(serve(platforms, svc))
+        logging.getLogger().setLevel(logging.WARNING)  # the console's screen is the chat
         from bot.adapters.console import run_console
 
         return asyncio.run(run_console(svc))

@@ -17,15 +17,15 @@ import threading
 from typing import TextIO
 
 from bot import texts
-from bot.commands import TICKS, dispatch
+from bot.commands import dispatch
 from bot.core import CONSOLE, Button, Reply, Request, qualify
 from bot.services import Services
+from bot.ticks import TICK_SECONDS, run_ticks
 
 log = logging.getLogger(__name__)
 
 PRIVATE_USER_ID = "10001"
 GROUP_CHAT_ID = qualify(CONSOLE, -1001000000001)
-TICK_SECONDS = 30
 
 
 class ConsoleChat:
@@ -182,15 +182,6 @@ class ConsoleChat:
         self.out.write(texts.console_switched(self.where()) + "\n")
         self.out.flush()
         return True
-
-
-async def run_ticks(svc: Services) -> None:
-    """Run every feature's periodic tick once; one failing tick never stops the others."""
-    for tick in TICKS:
-        try:
-            await tick(svc)
-        except Exception:
-            log.exception("tick %s failed", getattr(tick, "__name__", tick))
 
 
 async def _tick_loop(svc: Services) -> None:

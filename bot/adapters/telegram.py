@@ -35,7 +35,7 @@ from telegram.ext import (
 )
 
 from bot import lifecycle, texts
-from bot.commands import TABLE, TICKS, dispatch
+from bot.commands import TABLE, dispatch
 from bot.config import Config
 from bot.core import (
     TELEGRAM,
@@ -50,11 +50,11 @@ from bot.core import (
     raw_id,
 )
 from bot.services import Services
+from bot.ticks import TICK_JOB_KWARGS, TICK_SECONDS, run_ticks
 
 log = logging.getLogger(__name__)
 
 GROUP_ANONYMOUS_BOT_ID = 1087968824
-TICK_SECONDS = 30
 ADMIN_CACHE_SECONDS = 300
 
 
@@ -288,12 +288,8 @@ class TelegramAdapter:
             lifecycle.chat_migrated(self.svc, qualify(TELEGRAM, old), qualify(TELEGRAM, new))
 
     async def run_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The periodic job: every feature's tick (daily pushes, weekly reminders)."""
-        for tick in TICKS:
-            try:
-                await tick(self.svc)
-            except Exception:
-                log.exception("tick %s failed", getattr(tick, "__name__", tick))
+        """The periodic job: every feature's tick (daily pushes, weekly reminders), for every platform."""
+        await run_ticks(self.svc)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -331,9 +327,7 @@ def build_application(config: Config, services: Services) -> Application:
                 interval=TICK_SECONDS,
                 first=1,
                 name="ticks",
-                # A tick late by up to a whole interval still runs (the default 1 s grace would skip it);
-                # several missed ticks collapse into one, as each tick catches up from the store anyway.
-                job_kwargs={"misfire_grace_time": TICK_SECONDS, "coalesce": True, "max_instances": 1},
+                job_kwargs=TICK_JOB_KWARGS,
             )
         # Load (or build) the search index in the background, so the first search is quick.
         asyncio.get_running_loop().run_in_executor(None, lambda: services.search)
@@ -386,14 +380,3 @@ def updater_args(config: Config) -> tuple[str, dict[str, Any]]:
             "allowed_updates": Update.ALL_TYPES,
         }
     return "polling", {"allowed_updates": Update.ALL_TYPES}
-
-
-def run_telegram(config: Config, services: Services) -> int:
-    """Run the bot until interrupted, by long polling or webhook as configured."""
-    app = build_application(config, services)
-    mode, kwargs = updater_args(config)
-    if mode == "webhook":
-        app.run_webhook(**kwargs)
-    else:
-        app.run_polling(**kwargs)
-    return 0

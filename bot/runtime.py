@@ -1,0 +1,147 @@
+"""One process, every configured platform: one store, one scheduler tick, each push through its own platform.
+
+`serve(config, svc)` starts each configured platform (Telegram, WeCom, ...) in one asyncio loop, runs the
+periodic tick once for all of them, and stops them all in reverse order on SIGINT/SIGTERM or as soon as one
+platform ends by itself (WeCom's `disconnected_event`, a rejected secret): its exit status is the process's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import datetime
+from typing import Protocol
+
+from bot.config import Config
+from bot.services import Services
+from bot.ticks import TICK_JOB_KWARGS, TICK_SECONDS, run_ticks
+
+log = logging.getLogger(__name__)
+
+
+class Platform(Protocol):
+    """What the runtime needs of an adapter."""
+
+    #: Short name for the logs ("telegram", "wecom").
+    name: str
+    #: Whether this platform's own scheduler runs the ticks (PTB's JobQueue does).
+    runs_ticks: bool
+
+    async def start(self) -> None:
+        """Connect and start receiving; raise ConfigError (exit status 2) for rejected credentials."""
+
+    async def wait(self) -> int:
+        """Return an exit status when the platform ends by itself; otherwise never return."""
+
+    async def stop(self) -> None:
+        """Disconnect cleanly (idempotent)."""
+
+
+class TelegramPlatform:
+    """The PTB Application, started and stopped in PTB's own order inside the shared loop."""
+
+    name = "telegram"
+    runs_ticks = True
+
+    def __init__(self, config: Config, svc: Services) -> None:
+        from bot.adapters.telegram import build_application
+
+        self.config = config
+        self.app = build_application(config, svc)
+        self._started = False
+
+    async def start(self) -> None:
+        from bot.adapters.telegram import updater_args
+
+        app = self.app
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        mode, kwargs = updater_args(self.config)
+        assert app.updater is not None
+        if mode == "webhook":
+            await app.updater.start_webhook(**kwargs)
+        else:
+            await app.updater.start_polling(**kwargs)
+        await app.start()
+        self._started = True
+
+    async def wait(self) -> int:
+        await asyncio.Event().wait()  # PTB keeps retrying on network errors; it never ends by itself
+        return 0
+
+    async def stop(self) -> None:
+        app = self.app
+        with contextlib.suppress(RuntimeError):
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+        with contextlib.suppress(RuntimeError):
+            if app.running:
+                await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        with contextlib.suppress(RuntimeError):
+            await app.shutdown()
+        if app.post_shutdown and self._started:
+            await app.post_shutdown(app)
+        self._started = False
+
+
+def configured_platforms(config: Config, svc: Services, only: str | None = None) -> list[Platform]:
+    """The platforms `config` sets up (all of them, or just `only`)."""
+    platforms: list[Platform] = []
+    if config.telegram.token and only in (None, "telegram"):
+        platforms.append(TelegramPlatform(config, svc))
+    wecom = getattr(config, "wecom", None)
+    if wecom is not None and wecom.bot_id and only in (None, "wecom"):
+        from bot.adapters.wecom import WecomPlatform  # type: ignore[attr-defined]
+
+        platforms.append(WecomPlatform(config, svc))
+    return platforms
+
+
+async def serve(platforms: list[Platform], svc: Services) -> int:
+    """Run `platforms` until a signal or until one of them ends; returns the exit status."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    scheduler: AsyncIOScheduler | None = None
+    started: list[Platform] = []
+    code = 0
+    try:
+        for platform in platforms:
+            await platform.start()
+            started.append(platform)
+            log.info("%s started", platform.name)
+        if not any(p.runs_ticks for p in platforms):
+            scheduler = AsyncIOScheduler(timezone=svc.config.tz)
+            scheduler.add_job(run_ticks, "interval", args=[svc], seconds=TICK_SECONDS, id="ticks",
+                              next_run_time=datetime.now(svc.config.tz), **TICK_JOB_KWARGS)
+            scheduler.start()
+        waiters = {asyncio.create_task(p.wait(), name=p.name): p for p in started}
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *waiters], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper:
+                code = task.result()
+                log.warning("%s ended (exit status %d); stopping", waiters[task].name, code)
+        for task in [stopper, *waiters]:
+            task.cancel()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for platform in reversed(started):
+            try:
+                await platform.stop()
+            except Exception:
+                log.exception("stopping %s failed", platform.name)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return code
