@@ -83,7 +83,7 @@ class Services:
     async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
         """Whether `user_id` administers `chat_id` (False when the platform cannot tell)."""
         check = self.admin_checks.get(platform_of(chat_id))
-        if check is None:
+        if check is None or platform_of(user_id) != platform_of(chat_id):
             return False
         try:
             return await check(chat_id, user_id)
