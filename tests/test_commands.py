@@ -62,7 +62,8 @@ async def test_pending_flow_gets_text_that_starts_with_a_trigger(tmp_path: Path)
     cfg = Config(storage=StorageConfig(dir=str(tmp_path)), content=ContentConfig(dir=str(ROOT / "content")))
     svc = create_services(cfg)
     try:
-        req = Request(chat_id=7, chat_type="private", user_id=7, user_name="张三", text="建议：食堂应增加蔬菜品种")
+        req = Request(chat_id="tg:7", chat_type="private", user_id="tg:7", user_name="张三",
+                      text="建议：食堂应增加蔬菜品种")
 
         async def flow(r: Request, s: object, text: str) -> list[Reply]:
             return [Reply(f"flow got {text}")]

@@ -15,7 +15,7 @@ SH = ZoneInfo("Asia/Shanghai")
 IDS = [f"p{i:02d}" for i in range(12)]
 
 
-def sub_doc(chat_id: int = -100, hhmm: str = "08:00", mode: str = P.DAILY, since: datetime | None = None) -> dict:
+def sub_doc(chat_id: str = "tg:-100", hhmm: str = "08:00", mode: str = P.DAILY, since: datetime | None = None) -> dict:
     doc = P.new_doc(chat_id)
     doc["sub"] = {"time": hhmm, "mode": mode, "since": (since or datetime(2026, 1, 1, tzinfo=SH)).isoformat()}
     return doc
@@ -76,7 +76,7 @@ def test_next_push_respects_since_and_is_none_unsubscribed() -> None:
     doc = sub_doc(hhmm="08:30", since=now)  # subscribed after today's time: first push tomorrow
     assert P.next_push(doc, now, 120) == datetime(2026, 3, 3, 8, 30, tzinfo=SH)
     assert P.due_days(doc, now, 120) == ([], [])
-    assert P.next_push(P.new_doc(1), now, 120) is None
+    assert P.next_push(P.new_doc("tg:1"), now, 120) is None
 
 
 def test_due_within_grace_missed_after() -> None:
@@ -93,21 +93,21 @@ def test_due_within_grace_missed_after() -> None:
 
 
 def test_rotation_covers_every_practice_before_any_repeat() -> None:
-    doc = P.new_doc(-1001234)
+    doc = P.new_doc("tg:-1001234")
     picks = [P.advance_doc(doc, IDS) for _ in range(len(IDS) * 3)]
     for r in range(3):
         assert sorted(picks[r * len(IDS):(r + 1) * len(IDS)]) == IDS
     assert all(a != b for a, b in zip(picks, picks[1:], strict=False))  # no back-to-back across rounds
     # deterministic per chat, different between chats
-    again = P.new_doc(-1001234)
+    again = P.new_doc("tg:-1001234")
     assert [P.advance_doc(again, IDS) for _ in range(len(IDS))] == picks[: len(IDS)]
-    other = P.new_doc(42)
+    other = P.new_doc("tg:42")
     assert [P.advance_doc(other, IDS) for _ in range(len(IDS))] != picks[: len(IDS)]
     assert picks[: len(IDS)] != picks[len(IDS): 2 * len(IDS)]  # each round reshuffled
 
 
 def test_content_change_mid_round() -> None:
-    doc = P.new_doc(7)
+    doc = P.new_doc("tg:7")
     first = [P.advance_doc(doc, IDS) for _ in range(5)]
     removed = next(pid for pid in IDS if pid not in first)
     ids = [pid for pid in IDS if pid != removed] + ["new1", "new2"]
@@ -120,7 +120,7 @@ def test_content_change_mid_round() -> None:
 
 
 def test_day_pick_is_stable_and_replaced_if_removed() -> None:
-    doc = P.new_doc(7)
+    doc = P.new_doc("tg:7")
     day = date(2026, 3, 2)
     pid = P.pick_doc(doc, day, IDS)
     assert P.pick_doc(doc, day, IDS) == pid

@@ -20,10 +20,12 @@ from bot.services import Services
 from bot.store import Store
 
 SH = ZoneInfo("Asia/Shanghai")
-GROUP = -1001
-OTHER = -1002
-PRIVATE = 501
-ADMIN, MEMBER, OFFICER = 11, 12, 13
+GROUP = "tg:-1001"
+OTHER = "tg:-1002"
+PRIVATE = "tg:501"
+ADMIN, MEMBER = "tg:11", "tg:12"
+OFFICER_TG = 13  # [bot] officers holds Telegram's ints
+OFFICER = f"tg:{OFFICER_TG}"
 
 
 def make_content(n: int = 5) -> Content:
@@ -51,7 +53,7 @@ class Outbox:
     """A recording svc.sender; `fail[chat_id]` is raised (once per entry) instead of delivering."""
 
     sent: list[Reply] = field(default_factory=list)
-    fail: dict[int, list[BaseException]] = field(default_factory=dict)
+    fail: dict[str, list[BaseException]] = field(default_factory=dict)
     crash_after_send: bool = False
 
     async def __call__(self, reply: Reply) -> None:
@@ -63,7 +65,7 @@ class Outbox:
         if self.crash_after_send:
             raise Crash
 
-    def to(self, chat_id: int) -> list[str]:
+    def to(self, chat_id: str) -> list[str]:
         return [r.text for r in self.sent if r.chat_id == chat_id]
 
 
@@ -80,8 +82,9 @@ class Bot:
 
     def start(self) -> Services:
         cfg = Config(storage=StorageConfig(dir=str(self.data_dir)), push=self.push_config)
-        cfg = Config(storage=cfg.storage, push=cfg.push, bot=type(cfg.bot)(officers=(OFFICER,)))
-        self.svc = Services(cfg, self.content, Store(self.data_dir), clock=self.clock, sender=self.outbox)
+        cfg = Config(storage=cfg.storage, push=cfg.push, bot=type(cfg.bot)(officers=(OFFICER_TG,)))
+        self.svc = Services(cfg, self.content, Store(self.data_dir), clock=self.clock,
+                            senders={"tg": self.outbox})
         return self.svc
 
     def restart(self) -> Services:
@@ -89,9 +92,9 @@ class Bot:
         self.svc.close()
         return self.start()
 
-    async def say(self, text: str, chat_id: int = GROUP, user_id: int = ADMIN) -> str:
+    async def say(self, text: str, chat_id: str = GROUP, user_id: str = ADMIN) -> str:
         assert self.svc is not None
-        chat_type = "private" if chat_id > 0 else "supergroup"
+        chat_type = "private" if chat_id == user_id else "supergroup"  # a private chat's id is its user's
 
         async def is_admin() -> bool:
             return user_id == ADMIN
@@ -166,7 +169,7 @@ async def test_private_chat_subscribes_and_unsubscribed_chat_still_gets_today(bo
 
 
 @pytest.mark.parametrize("user_id", [MEMBER])
-async def test_non_admin_in_group_is_refused(bot: Bot, user_id: int) -> None:
+async def test_non_admin_in_group_is_refused(bot: Bot, user_id: str) -> None:
     for text in ("/subscribe", "订阅 08:00", "/settime 09:00", "/unsubscribe", "/push"):
         assert "抱歉" in await bot.say(text, user_id=user_id)
     assert "未订阅" in await bot.say("/status", user_id=user_id)
@@ -293,13 +296,13 @@ async def test_kicked_chat_is_unsubscribed_and_others_still_get_theirs(bot: Bot)
 async def test_chat_removed_by_adapter_unsubscribes(bot: Bot) -> None:
     await bot.say("/subscribe 08:00")
     push.chat_removed(bot.svc, GROUP)  # type: ignore[arg-type]
-    push.chat_removed(bot.svc, 999)  # type: ignore[arg-type]  # unknown chat: nothing happens
+    push.chat_removed(bot.svc, "tg:999")  # type: ignore[arg-type]  # unknown chat: nothing happens
     await bot.tick_at(at(8, 0))
     assert bot.outbox.sent == []
 
 
 async def test_migrated_during_push_delivers_to_new_id_and_moves_subscription(bot: Bot) -> None:
-    new_id = -1009999
+    new_id = "tg:-1009999"
     await bot.say("/subscribe 08:00")
     shown = await bot.say("/today")
     bot.outbox.fail[GROUP] = [ChatMoved(GROUP, new_id)]
@@ -314,7 +317,7 @@ async def test_migrated_during_push_delivers_to_new_id_and_moves_subscription(bo
 
 
 async def test_migration_message_moves_subscription_and_rotation(bot: Bot) -> None:
-    new_id = -1008888
+    new_id = "tg:-1008888"
     await bot.say("/subscribe 08:00")
     await bot.tick_at(at(8, 0))
     push.chat_migrated(bot.svc, GROUP, new_id)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ async def subscribed_group(tg: RunningBot, chat_id: int = GROUP, at: str = "10:0
     tg.api.chat(chat_id)
     tg.api.set_admins(chat_id, [ALICE.id])
     assert "已订阅" in await tg.said(f"/subscribe {at}", user=ALICE, chat_id=chat_id)
+    assert (tg.services.store.push_doc(f"tg:{chat_id}") or {}).get("sub") is not None  # the store's id form
 
 
 async def barrier(tg: RunningBot) -> None:
@@ -55,7 +56,7 @@ async def test_kicked_group_is_unsubscribed(tg: RunningBot) -> None:
     mark = tg.api.mark()
     await tick_at(tg, TEN)
     assert pushes(tg, GROUP, mark) == []
-    assert (tg.services.store.push_doc(GROUP) or {}).get("sub") is None
+    assert (tg.services.store.push_doc(f"tg:{GROUP}") or {}).get("sub") is None
 
 
 async def test_forbidden_on_push_unsubscribes_and_others_still_get_theirs(tg: RunningBot) -> None:
@@ -66,7 +67,7 @@ async def test_forbidden_on_push_unsubscribes_and_others_still_get_theirs(tg: Ru
     mark = tg.api.mark()
     await tick_at(tg, TEN)
     assert len(pushes(tg, other, mark)) == 1 and pushes(tg, GROUP, mark) == []
-    assert (tg.services.store.push_doc(GROUP) or {}).get("sub") is None
+    assert (tg.services.store.push_doc(f"tg:{GROUP}") or {}).get("sub") is None
 
 
 async def test_migrated_group_gets_the_next_push_under_its_new_id(tg: RunningBot) -> None:

@@ -28,11 +28,12 @@ def svc(tmp_path: Path) -> Services:
 
 
 def private(text: str = "", data: str | None = None) -> Request:
-    return Request(chat_id=1001, chat_type="private", user_id=1001, user_name="张三", text=text, callback_data=data)
+    return Request(chat_id="tg:1001", chat_type="private", user_id="tg:1001", user_name="张三", text=text,
+                   callback_data=data)
 
 
 def group(text: str, addressed: bool = False) -> Request:
-    return Request(chat_id=-5001, chat_type="supergroup", user_id=1001, user_name="张三", text=text,
+    return Request(chat_id="tg:-5001", chat_type="supergroup", user_id="tg:1001", user_name="张三", text=text,
                    chat_title="工会群", addressed=addressed)
 
 

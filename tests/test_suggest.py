@@ -21,6 +21,7 @@ from test_suggest_helpers import (
     button,
     grp,
     make_services,
+    member,
     pm,
     say,
     text_of,
@@ -110,7 +111,7 @@ async def test_duplicate_within_24h_is_not_stored_twice(svc: Services, clock: Cl
     out = await say(svc, pm(MEMBER, "建议  食堂增加素菜窗口 方便大家！"))
     assert "24 小时内已经提交过" in text_of(out) and "JY-2026-0001" in text_of(out)
     assert len(svc.store.suggestions_all()) == 1
-    other = await say(svc, pm(MEMBER + 1, "建议 食堂增加素菜窗口，方便大家"))  # someone else: fine
+    other = await say(svc, pm(member(1), "建议 食堂增加素菜窗口，方便大家"))  # someone else: fine
     assert "JY-2026-0002" in text_of(other)
     clock.advance(hours=24, seconds=1)
     again = await say(svc, pm(MEMBER, "建议 食堂增加素菜窗口，方便大家"))
@@ -133,7 +134,7 @@ async def test_rate_limit_says_when_to_come_back(svc: Services, clock: Clock) ->
 # --- the guided flow ------------------------------------------------------------------------------
 
 
-async def _flow(svc: Services, uid: int, category: str, text: str, sign: str, name: str = "张三") -> list:
+async def _flow(svc: Services, uid: str, category: str, text: str, sign: str, name: str = "张三") -> list:
     out = await say(svc, pm(uid, "/suggest", name))
     assert "请选择建议类别" in text_of(out)
     out = await say(svc, pm(uid, name=name, data=button(out, category)))
@@ -283,7 +284,7 @@ async def test_reject_command_and_notes(svc: Services) -> None:
 
 async def test_review_list_is_paged(svc: Services) -> None:
     for i in range(12):
-        await say(svc, pm(MEMBER + i, f"建议 第{i:02d}条关于班组建设的建议"))
+        await say(svc, pm(member(i), f"建议 第{i:02d}条关于班组建设的建议"))
     page = await say(svc, pm(OFFICER, "/review"))
     assert "第 1/3 页" in text_of(page) and "共 12 条" in text_of(page)
     page = await say(svc, pm(OFFICER, data=button(page, "下一页")))

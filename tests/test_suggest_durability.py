@@ -22,7 +22,7 @@ async def test_200_concurrent_submissions_get_unique_numbers(tmp_path: Path) -> 
     try:
 
         async def one(i: int) -> str:
-            out = await say(svc, pm(600000 + i, f"建议 第{i}条并发提交的合理化建议", f"职工{i}"))
+            out = await say(svc, pm(f"tg:{600000 + i}", f"建议 第{i}条并发提交的合理化建议", f"职工{i}"))
             m = NUMBER.search(text_of(out))
             assert m, text_of(out)
             return m.group(0)
@@ -48,7 +48,7 @@ async def test_200_concurrent_submissions_get_unique_numbers(tmp_path: Path) -> 
         assert {r["number"] for r in records} == set(receipts)
         assert sorted(r["seq"] for r in records) == list(range(1, 201))
         texts = {r["proposer_id"]: r["text"] for r in records}
-        assert texts[600123] == "第123条并发提交的合理化建议"
+        assert texts["tg:600123"] == "第123条并发提交的合理化建议"
     finally:
         svc.close()
 
@@ -67,7 +67,7 @@ async def main() -> None:
     base = int(sys.argv[2])
     i = 0
     while True:
-        out = await say(svc, pm(base + i, f"建议 第{base + i}号职工的崩溃测试建议"))
+        out = await say(svc, pm(f"tg:{base + i}", f"建议 第{base + i}号职工的崩溃测试建议"))
         m = re.search(r"JY-\d{4}-\d{4}", text_of(out))
         print(m.group(0) if m else "ERROR " + text_of(out), flush=True)
         i += 1
@@ -112,13 +112,13 @@ def test_sigkill_mid_submission_loses_no_acknowledged_suggestion(tmp_path: Path)
             assert not missing, f"acknowledged but lost: {missing}"
             assert len(set(acked)) == len(acked)  # never reused across restarts
             for rec in stored.values():
-                assert rec["text"] == f"第{rec['proposer_id']}号职工的崩溃测试建议"
+                assert rec["text"] == f"第{rec['proposer_id'].removeprefix('tg:')}号职工的崩溃测试建议"
         finally:
             svc.close()
     svc = make_services(data)
     try:
         highest = max(int(n.rsplit("-", 1)[1]) for n in acked)
-        out = asyncio.run(say(svc, pm(1, "建议 重启后的第一条建议")))
+        out = asyncio.run(say(svc, pm("tg:1", "建议 重启后的第一条建议")))
         n = NUMBER.search(text_of(out))
         assert n and int(n.group(0).rsplit("-", 1)[1]) > highest
     finally:

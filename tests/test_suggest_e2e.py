@@ -95,4 +95,4 @@ async def test_anonymous_via_deep_link_over_the_wire(tmp_path: Path) -> None:
         assert "JY-2026-0001" in done.text
         rec = bot.services.store.suggestion_get("JY-2026-0001")
         assert rec is not None and rec["anonymous"] and rec["proposer_id"] is None
-        assert rec["chat_id"] == SUPERGROUP and rec["chat_title"] == "一车间工会群"
+        assert rec["chat_id"] == f"tg:{SUPERGROUP}" and rec["chat_title"] == "一车间工会群"

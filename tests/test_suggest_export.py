@@ -20,6 +20,7 @@ from test_suggest_helpers import (
     button,
     grp,
     make_services,
+    member,
     pm,
     say,
     text_of,
@@ -30,7 +31,8 @@ from bot.export import HEADERS, compute_stats, export_suggestions, find_cjk_font
 from bot.services import Services
 from bot.suggestions import anon_throttle
 
-ANON_ID = 987654321
+ANON_RAW = "987654321"  # the Telegram user id, as the platform knows it
+ANON_ID = f"tg:{ANON_RAW}"
 ANON_NAME = "匿名者赵六"
 
 
@@ -46,7 +48,7 @@ def svc(tmp_path: Path, clock: Clock) -> Iterator[Services]:
     s.close()
 
 
-async def _anonymous(svc: Services, uid: int, name: str, text: str, in_group: bool = False) -> str:
+async def _anonymous(svc: Services, uid: str, name: str, text: str, in_group: bool = False) -> str:
     if in_group:
         await say(svc, grp(uid, "/suggest", name))
         out = await say(svc, pm(uid, "/start suggest", name))
@@ -65,7 +67,7 @@ async def _sample(svc: Services, clock: Clock) -> None:
     await say(svc, grp(MEMBER, "建议 [安全生产] 配电房门锁损坏需更换", "张三"))
     clock.t = datetime(2026, 4, 3, 9, 0, tzinfo=TZ)
     await say(svc, grp(MEMBER, "建议 [节支降耗] 办公区下班后统一关闭空调", "张三"))
-    await say(svc, pm(MEMBER + 1, "建议 =1+1 看看表格会不会当成公式", "李四"))
+    await say(svc, pm(member(1), "建议 =1+1 看看表格会不会当成公式", "李四"))
     await _anonymous(svc, ANON_ID, ANON_NAME, "领导作风问题希望匿名反映一下")
     for n, acts in (("JY-2026-0001", ["acc", "ado"]), ("JY-2026-0002", ["acc"])):
         for a in acts:
@@ -164,9 +166,10 @@ async def test_anonymous_identity_is_stored_nowhere(
 
     # not even the in-memory salted hash of the anonymous proposer reaches a file
     throttle = anon_throttle(svc)
-    who = throttle.digest("user", str(ANON_ID))
+    who = throttle.digest("user", ANON_ID)
     assert who in throttle.entries  # (the duplicate check above used it)
-    needles = [str(ANON_ID).encode(), ANON_NAME.encode(), ANON_NAME.encode("unicode_escape"), who.encode()]
+    needles = [ANON_ID.encode(), ANON_RAW.encode(), ANON_NAME.encode(), ANON_NAME.encode("unicode_escape")]
+    needles.append(who.encode())
     needles += [what.encode() for what, _at in throttle.entries[who]]
     files = [p for p in svc.config.data_dir.rglob("*") if p.is_file()]
     assert not any(p.name == "suggest.salt" for p in files)
@@ -175,9 +178,9 @@ async def test_anonymous_identity_is_stored_nowhere(
         for needle in needles:
             assert needle not in data, f"{needle!r} found in {p}"
     cells = [str(c) for r in openpyxl.load_workbook(out[0].document).active.iter_rows(values_only=True) for c in r]
-    assert not any(str(ANON_ID) in c or ANON_NAME in c for c in cells)
+    assert not any(ANON_RAW in c or ANON_NAME in c for c in cells)
     assert "匿名" in cells
-    assert str(ANON_ID) not in caplog.text and ANON_NAME not in caplog.text
+    assert ANON_RAW not in caplog.text and ANON_NAME not in caplog.text
     # while the named proposer of the same data set is there, as expected
     assert any(str(MEMBER).encode() in p.read_bytes() for p in files)
 
@@ -195,7 +198,7 @@ async def test_overdue_reminder_weekly_on_monday_morning(tmp_path: Path) -> None
     async def sender(reply: Reply) -> None:
         sent.append(reply)
 
-    svc.sender = sender
+    svc.senders["tg"] = sender
     await say(svc, pm(MEMBER, "建议 老建议一直没人回复"))
     clock.t = datetime(2026, 3, 10, 10, 0, tzinfo=TZ)
     await say(svc, pm(MEMBER, "建议 新建议还没到期限"))
@@ -213,7 +216,7 @@ async def test_overdue_reminder_weekly_on_monday_morning(tmp_path: Path) -> None
     svc.close()
 
     svc = make_services(tmp_path / "data", clock)  # a restart in the same week does not repeat it
-    svc.sender = sender
+    svc.senders["tg"] = sender
     clock.t = datetime(2026, 4, 8, 12, 0, tzinfo=TZ)
     await tick(svc)
     assert len(sent) == 1

@@ -15,14 +15,28 @@ from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
-OFFICER = 700001  # configured officer
-ADMIN = 700002  # admin of GROUP only
-OTHER_ADMIN = 700003  # admin of OTHER_GROUP only
-MEMBER = 700010
-GROUP = -1001234567
+# Ids as the core sees them (platform-qualified); [bot] officers in the config holds Telegram's ints.
+OFFICER_TG = 700001
+OFFICER = f"tg:{OFFICER_TG}"  # configured officer
+ADMIN = "tg:700002"  # admin of GROUP only
+OTHER_ADMIN = "tg:700003"  # admin of OTHER_GROUP only
+GROUP = "tg:-1001234567"
 GROUP_TITLE = "一车间工会群"
-OTHER_GROUP = -1007654321
+OTHER_GROUP = "tg:-1007654321"
 BOT = "union_helper_bot"
+
+
+def member(i: int = 0) -> str:
+    """The i-th ordinary member (a different user for each i)."""
+    return f"tg:{700010 + i}"
+
+
+MEMBER = member(0)
+
+
+def private_link(start: str) -> str:
+    """The deep link the Telegram adapter puts into a Request."""
+    return f"https://t.me/{BOT}" + (f"?start={start}" if start else "")
 
 
 class Clock:
@@ -45,29 +59,30 @@ def make_services(data_dir: Path, clock: Clock | None = None, **suggest_cfg: int
     cfg = Config(
         storage=StorageConfig(dir=str(data_dir)),
         content=ContentConfig(dir=str(ROOT / "content")),
-        bot=BotConfig(officers=(OFFICER,)),
+        bot=BotConfig(officers=(OFFICER_TG,)),
         suggestions=SuggestionsConfig(**suggest_cfg),
     )
     svc = Services(config=cfg, content=load_content(cfg.content_dir), store=Store(cfg.data_dir), clock=clock)
     admins = {(GROUP, ADMIN), (OTHER_GROUP, OTHER_ADMIN)}
 
-    async def admin_check(chat_id: int, user_id: int) -> bool:
+    async def admin_check(chat_id: str, user_id: str) -> bool:
         return (chat_id, user_id) in admins
 
-    svc.admin_check = admin_check
+    svc.admin_checks["tg"] = admin_check
     return svc
 
 
-def pm(uid: int, text: str = "", name: str = "张三", data: str | None = None) -> Request:
-    """A private-chat message (or button press when `data`)."""
+def pm(uid: str, text: str = "", name: str = "张三", data: str | None = None) -> Request:
+    """A private-chat message (or button press when `data`); a private chat's id is its user's."""
     return Request(chat_id=uid, chat_type="private", user_id=uid, user_name=name, text=text, callback_data=data,
-                   bot_username=BOT)
+                   bot_username=BOT, platform="tg", private_link=private_link)
 
 
-def grp(uid: int, text: str = "", name: str = "张三", chat: int = GROUP, data: str | None = None) -> Request:
+def grp(uid: str, text: str = "", name: str = "张三", chat: str = GROUP, data: str | None = None) -> Request:
     """A group message (or button press)."""
     return Request(chat_id=chat, chat_type="supergroup", user_id=uid, user_name=name, text=text,
-                   chat_title=GROUP_TITLE if chat == GROUP else "二车间", callback_data=data, bot_username=BOT)
+                   chat_title=GROUP_TITLE if chat == GROUP else "二车间", callback_data=data, bot_username=BOT,
+                   platform="tg", private_link=private_link)
 
 
 async def say(svc: Services, req: Request) -> list[Reply]:
@@ -90,6 +105,6 @@ def text_of(replies: list[Reply]) -> str:
     return "\n".join(r.text for r in replies)
 
 
-def to(replies: list[Reply], chat_id: int) -> list[Reply]:
+def to(replies: list[Reply], chat_id: str) -> list[Reply]:
     """The replies addressed to `chat_id` (notifications)."""
     return [r for r in replies if r.chat_id == chat_id]

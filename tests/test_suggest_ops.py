@@ -19,12 +19,14 @@ from test_suggest_helpers import (
     GROUP,
     MEMBER,
     OFFICER,
+    OFFICER_TG,
     ROOT,
     TZ,
     Clock,
     button,
     grp,
     make_services,
+    member,
     pm,
     say,
     text_of,
@@ -41,7 +43,7 @@ from bot.suggestions import officers_warning
 START = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
 
 
-async def _anonymous(svc: Services, uid: int, text: str, name: str = "赵六") -> str:
+async def _anonymous(svc: Services, uid: str, text: str, name: str = "赵六") -> str:
     """The guided flow to the end, anonymously; returns what the member reads last."""
     out = await say(svc, pm(uid, "/suggest", name))
     out = await say(svc, pm(uid, name=name, data=button(out, "管理改进")))
@@ -53,7 +55,7 @@ async def _anonymous(svc: Services, uid: int, text: str, name: str = "赵六") -
 # --- anonymity ----------------------------------------------------------------------------------
 
 
-async def _anonymous_session(data: Path, uid: int) -> dict[str, bytes]:
+async def _anonymous_session(data: Path, uid: str) -> dict[str, bytes]:
     """Two anonymous suggestions, a refused duplicate and a review, by member `uid`; the data files after."""
     svc = make_services(data, Clock(START))
     try:
@@ -70,8 +72,8 @@ async def _anonymous_session(data: Path, uid: int) -> dict[str, bytes]:
 async def test_nothing_stored_depends_on_who_the_anonymous_proposer_is(tmp_path: Path) -> None:
     # The same session by two different members leaves byte-identical data files: no id, no name,
     # no per-user hash of the proposer is stored anywhere, so nothing on disk can link them to it.
-    first = await _anonymous_session(tmp_path / "a", 800001)
-    second = await _anonymous_session(tmp_path / "b", 800002)
+    first = await _anonymous_session(tmp_path / "a", "tg:800001")
+    second = await _anonymous_session(tmp_path / "b", "tg:800002")
     assert first == second
     assert set(first) == {"store.json", "store.journal", "store.lock"}
     tables = json.loads(first["store.json"])["tables"]
@@ -109,16 +111,16 @@ async def test_hashes_persisted_by_earlier_versions_are_erased(tmp_path: Path) -
 
 
 async def test_migrated_group_admins_keep_reviewing_its_suggestions(tmp_path: Path) -> None:
-    new_id = -1009990001
+    new_id = "tg:-1009990001"
     svc = make_services(tmp_path / "d", Clock(START))
     try:
 
-        async def admin_check(chat_id: int, user_id: int) -> bool:
+        async def admin_check(chat_id: str, user_id: str) -> bool:
             return (chat_id, user_id) == (new_id, ADMIN)  # the old group no longer exists
 
-        svc.admin_check = admin_check
+        svc.admin_checks["tg"] = admin_check
         await say(svc, grp(MEMBER, "建议 [安全生产] 配电房门锁损坏需更换"))
-        await say(svc, grp(MEMBER + 1, "/suggest", "李四"))  # on the way to the private flow when it migrates
+        await say(svc, grp(member(1), "/suggest", "李四"))  # on the way to the private flow when it migrates
         assert "只有工会干部" in text_of(await say(svc, pm(ADMIN, "/review", "王主席")))
 
         chat_migrated(svc, GROUP, new_id)
@@ -128,11 +130,11 @@ async def test_migrated_group_admins_keep_reviewing_its_suggestions(tmp_path: Pa
         assert "JY-2026-0001" in text_of(out)
         out = await say(svc, pm(ADMIN, name="王主席", data="sg:t:JY-2026-0001:acc"))
         assert "状态：<b>已受理</b>" in text_of(out)
-        out = await say(svc, pm(MEMBER + 1, "/start suggest", "李四"))
-        out = await say(svc, pm(MEMBER + 1, name="李四", data=button(out, "其他")))
-        out = await say(svc, pm(MEMBER + 1, "班组更衣柜不够用，建议增加", "李四"))
-        out = await say(svc, pm(MEMBER + 1, name="李四", data=button(out, "署名")))
-        await say(svc, pm(MEMBER + 1, name="李四", data=button(out, "确认提交")))
+        out = await say(svc, pm(member(1), "/start suggest", "李四"))
+        out = await say(svc, pm(member(1), name="李四", data=button(out, "其他")))
+        out = await say(svc, pm(member(1), "班组更衣柜不够用，建议增加", "李四"))
+        out = await say(svc, pm(member(1), name="李四", data=button(out, "署名")))
+        await say(svc, pm(member(1), name="李四", data=button(out, "确认提交")))
         records = svc.store.suggestions_all()
         assert [r["chat_id"] for r in records] == [new_id, new_id]
         assert records[0]["chat_title"] == "一车间工会群"
@@ -161,7 +163,7 @@ async def test_without_officers_the_private_receipt_promises_nothing(no_officers
     out = text_of(await say(svc, pm(MEMBER, "建议 食堂午餐窗口太少，建议增加两个窗口")))
     assert "JY-2026-0001" in out and "尚未配置工会干部" in out and "在所在工会群里" in out
     assert "处理进度将私信通知你" not in out
-    anon = await _anonymous(svc, MEMBER + 1, "考勤制度执行不一，建议统一标准")
+    anon = await _anonymous(svc, member(1), "考勤制度执行不一，建议统一标准")
     assert "尚未配置工会干部" in anon and "不会记录你的身份" in anon
     out = text_of(await say(svc, grp(MEMBER, "建议 车间二楼消防通道堆放杂物，应清理")))
     assert "尚未配置工会干部" not in out and "处理进度将私信通知你" in out  # the group's admins review it
@@ -171,7 +173,7 @@ async def test_without_officers_the_private_receipt_promises_nothing(no_officers
 def test_officers_warning_only_when_none_are_configured(no_officers: Services) -> None:
     warning = officers_warning(no_officers.config)
     assert warning == texts.SG_NO_OFFICERS_WARNING and "\n" not in warning and "officers" in warning
-    assert officers_warning(dataclasses.replace(no_officers.config, bot=BotConfig(officers=(OFFICER,)))) is None
+    assert officers_warning(dataclasses.replace(no_officers.config, bot=BotConfig(officers=(OFFICER_TG,)))) is None
 
 
 # --- exporting while the bot runs ------------------------------------------------------------------
@@ -183,7 +185,7 @@ async def test_export_reads_the_store_while_the_bot_holds_it(tmp_path: Path) -> 
         await say(svc, grp(MEMBER, "建议 [安全生产] 配电房门锁损坏需更换"))
         svc.store.compact()
         await say(svc, pm(MEMBER, "建议 办公区下班后统一关闭空调"))  # journal only
-        await _anonymous(svc, MEMBER + 1, "领导作风问题希望匿名反映一下")
+        await _anonymous(svc, member(1), "领导作风问题希望匿名反映一下")
         await say(svc, pm(OFFICER, name="李干事", data="sg:t:JY-2026-0001:acc"))
         with pytest.raises(StoreError, match="in use by another process"):
             Store(svc.config.data_dir)
