@@ -8,6 +8,7 @@ for both adapters alike.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot import texts
+from bot import choices, texts
 from bot.core import Reply, Request
 
 if TYPE_CHECKING:
@@ -118,6 +119,9 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
     text = (req.text or "").strip()
     if not text:
         return []
+    # Numbered choices (bot/choices.py): a bare number answers the buttons a platform could not show.
+    if (choice := choices.take(svc, req.chat_id, text)) is not None:
+        return await _dispatch(dataclasses.replace(req, callback_data=choice, text=""), svc)
 
     m = _COMMAND_RE.match(text)
     if m:
