@@ -370,10 +370,14 @@ class FakeWeCom:
         if self._ws is not None:
             await self._ws.close()
 
-    async def drop(self) -> None:
-        """Lose the connection now, as a network failure does (no close frame); the bot should reconnect."""
+    async def drop(self, clean: bool = False) -> None:
+        """Lose the connection now, as a network failure does (no close frame), or with a close frame
+        (`clean`, as a server restart does); the bot should reconnect either way."""
         if self._ws is not None:
-            self._ws.transport.abort()
+            if clean:
+                await self._ws.close()
+            else:
+                self._ws.transport.abort()
 
     def drop_on_next(self, cmd: str) -> None:
         """Close the connection when the next `cmd` frame arrives, without processing it."""

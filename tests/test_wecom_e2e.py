@@ -83,6 +83,14 @@ async def test_reconnect_after_drop_and_push_not_lost(wc: RunningWecom) -> None:
     assert len(wc.server.find("aibot_send_msg", chatid=GROUP)) == 1
 
 
+async def test_reconnect_after_clean_close(wc: RunningWecom) -> None:
+    await wc.server.drop(clean=True)
+    await wc.server.wait_until(lambda: wc.server.connections >= 2)
+    await wc.server.wait_connected()
+    (reply,) = await wc.say("今日")
+    assert "每日一招" in reply.content
+
+
 async def test_push_dropped_mid_send_is_resent(wc: RunningWecom) -> None:
     from bot.core import Reply
 

@@ -55,6 +55,7 @@ ERR_RATE = 45009
 EXIT_AUTH = 2
 EXIT_TAKEN_OVER = 3
 TICK_SECONDS = 30
+WATCHDOG_SECONDS = 1.0
 DEDUPE_KEEP = 10000
 #: How long a send waits for the connection to come back (or 45009 to pass) before giving up.
 MAX_WAIT_SECONDS = 900.0
@@ -152,6 +153,7 @@ class WecomAdapter:
             done_waiter.cancel()
         if self.exit_code == EXIT_AUTH:
             raise AuthRejected()
+        self._track(asyncio.ensure_future(self._watchdog()))
         if self._authed.is_set():
             log.info("WeCom bot %s connected", w.bot_id)
             asyncio.get_running_loop().run_in_executor(None, lambda: self.svc.search)
@@ -221,6 +223,25 @@ class WecomAdapter:
     def _on_taken_over(self, frame: dict[str, Any]) -> None:
         log.error("WeCom: another process connected with this bot_id (disconnected_event); stopping this one")
         self._fatal(EXIT_TAKEN_OVER)
+
+    async def _watchdog(self) -> None:
+        """Reconnect after a clean close (a close frame) too.
+
+        SDK 1.0.2's receive loop reconnects when the connection breaks, but a clean close just ends its
+        `async for` quietly: no "disconnected", no reconnect, a dead bot. This notices exactly that state
+        (the loop finished, the socket closed, not closed by us, no reconnect of ours under way) and runs the
+        SDK's own backoff-and-reconnect.
+        """
+        mgr = self.client._ws_manager
+        rewiring: asyncio.Task[Any] | None = None
+        while self.exit_code is None:
+            await asyncio.sleep(WATCHDOG_SECONDS)
+            task = getattr(mgr, "_receive_task", None)
+            quiet_end = (task is not None and task.done() and mgr._ws is not None and not mgr.is_connected
+                         and not mgr._is_manual_close)
+            if quiet_end and (rewiring is None or rewiring.done()) and self.exit_code is None:
+                self._on_disconnected("closed")
+                rewiring = self._track(asyncio.ensure_future(mgr._schedule_reconnect()))
 
     async def _tick_loop(self) -> None:
         while True:
