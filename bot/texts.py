@@ -727,4 +727,5 @@ WECOM_HELP_NOTE = (
 WECOM_UNSUPPORTED = "企业微信里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
 WECOM_FILE_UNAVAILABLE = "企业微信里暂不能发送文件或图片，请在私聊中发送 /stats 查看文字统计，或联系管理员导出。"
 WECOM_CARD_MORE = "（内容见上一条消息）"
+WECOM_OPEN_PRIVATE = "（在企业微信里点我的头像即可和我私聊。）"
 # --- end numbered choices and WeCom ------------------------------------------------------------------

@@ -81,6 +81,8 @@ class Frame:
             return b["markdown"].get("content", "")
         if "stream" in b:
             return b["stream"].get("content", "")
+        if "text" in b and isinstance(b["text"], dict):
+            return b["text"].get("content", "")
         card = b.get("template_card")
         if card:
             return "\n".join(x for x in (card.get("main_title", {}).get("title", ""),
@@ -121,6 +123,7 @@ class FakeWeCom:
         self._cards: dict[str, dict[str, Any]] = {}  # task_id -> latest card
         self._origin: dict[str, str] = {}  # callback req_id -> the chat it came from
         self._groups: set[str] = set()
+        self._welcome: dict[str, float] = {}  # enter_chat req_id -> time
         self.url = ""
         self.ca_file = ""
 
@@ -196,6 +199,15 @@ class FakeWeCom:
             self._drop_on = None
             f.errmsg = "dropped"
             ws.transport.abort()
+            return
+        if f.cmd == "aibot_respond_welcome_msg":
+            seen = self._welcome.get(f.req_id)
+            if seen is None or self.clock() - seen > UPDATE_WINDOW_SECONDS:
+                await self._ack(ws, f, ERR_INVALID, "welcome needs an enter_chat req_id, within 5 s")
+            elif f.body.get("msgtype") not in ("text", "template_card"):
+                await self._ack(ws, f, ERR_INVALID, "welcome is text or template_card")
+            else:
+                await self._ack(ws, f)
             return
         if f.cmd in COUNTED or f.cmd == "aibot_respond_update_msg":
             if self._faults and f.cmd in COUNTED:
@@ -360,7 +372,9 @@ class FakeWeCom:
         body = self._base(userid, None, None)
         body["msgtype"] = "event"
         body["event"] = {"eventtype": "enter_chat", "enter_chat": {}}
-        return await self._push("aibot_event_callback", body)
+        frame = await self._push("aibot_event_callback", body)
+        self._welcome[frame.req_id] = self.clock()
+        return frame
 
     async def kick(self) -> None:
         """Another process took over the bot: disconnected_event, then the connection closes."""
@@ -400,7 +414,7 @@ class FakeWeCom:
     def delivered(self, since: int = 0) -> list[Frame]:
         """Every message a member saw (replies, pushes, card updates), in order."""
         return [f for f in self.frames[since:] if f.direction == "in" and f.ok
-                and f.cmd in (*COUNTED, "aibot_respond_update_msg")]
+                and f.cmd in (*COUNTED, "aibot_respond_update_msg", "aibot_respond_welcome_msg")]
 
     def texts(self, since: int = 0) -> list[str]:
         return [f.content for f in self.delivered(since)]

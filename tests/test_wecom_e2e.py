@@ -31,6 +31,18 @@ async def test_help_says_what_wecom_needs(wc: RunningWecom) -> None:
     assert "/search" in reply.content
 
 
+async def test_welcome_on_enter_chat(wc: RunningWecom) -> None:
+    frame = await wc.server.enter_chat("newcomer")
+    (welcome,) = await wc.server.wait_for("aibot_respond_welcome_msg", req_id=frame.req_id)
+    assert "工会助手" in welcome.content and "<b>" not in welcome.content
+
+
+async def test_group_suggest_points_to_single_chat_not_telegram(wc: RunningWecom) -> None:
+    (reply,) = await wc.say("/suggest", chatid=GROUP)
+    assert "t.me" not in reply.content and "私聊" in reply.content
+    assert reply.body["msgtype"] == "stream"
+
+
 async def test_mixed_message_uses_its_text(wc: RunningWecom) -> None:
     (reply,) = await wc.say("搜索 职代会", mixed=True)
     assert "职代会" in reply.content or "职工代表大会" in reply.content

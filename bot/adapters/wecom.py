@@ -142,6 +142,7 @@ class WecomAdapter:
         c.on("message", self._spawn(self._on_message))
         c.on("event.template_card_event", self._spawn(self._on_click))
         c.on("event.disconnected_event", self._on_taken_over)
+        c.on("event.enter_chat", self._spawn(self._on_enter_chat))
         self.svc.sender = self.send
         self._track(asyncio.ensure_future(c.connect()))
         waiter = asyncio.ensure_future(self._authed.wait())
@@ -309,6 +310,18 @@ class WecomAdapter:
             replies[0] = dataclasses.replace(replies[0], text=replies[0].text + "\n" + texts.WECOM_HELP_NOTE)
         await self._deliver(replies, req, frame)
 
+    async def _on_enter_chat(self, frame: dict[str, Any]) -> None:
+        """A member opens the single chat (first time today): the welcome, within WeCom's 5 s."""
+        body = frame.get("body") or {}
+        if not self._fresh(body.get("msgid")):
+            return
+        self._who(body)
+        welcome = {"msgtype": "text", "text": {"content": render.to_plain(texts.welcome(True))}}
+        try:
+            await self.client.reply_welcome(frame, welcome)
+        except (RuntimeError, TimeoutError) as e:
+            log.info("WeCom: welcome not sent (errcode %s)", _errcode(e))
+
     async def _on_click(self, frame: dict[str, Any]) -> None:
         body = frame.get("body") or {}
         if not self._fresh(body.get("msgid")):
@@ -354,6 +367,7 @@ class WecomAdapter:
 
     def _messages(self, reply: Reply, key: str, group_push: bool) -> list[dict[str, Any]]:
         """The message bodies for a reply: markdown parts, then (if it has buttons WeCom can show) a card."""
+        reply = _adapt(reply)
         text = reply.text
         if reply.document is not None or reply.photo is not None:
             text = (text + "\n" if text else "") + texts.WECOM_FILE_UNAVAILABLE
@@ -407,6 +421,7 @@ class WecomAdapter:
 
     async def _update_card(self, frame: dict[str, Any], task_id: str, reply: Reply) -> bool:
         """Update the clicked card in place (WeCom allows 5 s); False if the text must go as a message instead."""
+        reply = _adapt(reply)
         if reply.buttons and not self._card_fits(reply, group_push=False):
             return False
         card = self._card(reply.text or reply.toast or "", reply.buttons)
@@ -481,6 +496,15 @@ class WecomAdapter:
                 await asyncio.sleep(0.05)
             else:
                 raise DeliveryError(f"WeCom refused the message (errcode {code})") from failure
+
+
+def _adapt(reply: Reply) -> Reply:
+    """Telegram deep links (t.me) mean nothing in WeCom: drop those buttons and say how to open a single chat."""
+    rows = [[b for b in row if not b.url.startswith("https://t.me/")] for row in reply.buttons]
+    rows = [row for row in rows if row]
+    if rows == reply.buttons:
+        return reply
+    return dataclasses.replace(reply, buttons=rows, text=reply.text + "\n" + texts.WECOM_OPEN_PRIVATE)
 
 
 def _errcode(e: BaseException) -> int | None:
