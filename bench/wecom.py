@@ -8,7 +8,10 @@ same run: the same requests through bot.commands.dispatch alone (no network, no 
 each of --groups groups, 32 at a time (as the push tick does), with --faults errcode 45009 answers injected;
 counts lost and duplicated messages (both must be 0).
 
-Usage: .venv/bin/python bench/wecom.py [--messages 300] [--groups 200] [--faults 20]
+Optional --burst N: N messages to one chat (over 30 a minute the adapter's windows pace them; the server
+must refuse none).
+
+Usage: .venv/bin/python bench/wecom.py [--messages 300] [--groups 200] [--faults 20] [--burst 35]
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def main(messages: int, groups: int, faults: int) -> int:
+async def main(messages: int, groups: int, faults: int, burst: int) -> int:
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         async with running_wecom(Path(tmp)) as wc:
@@ -87,7 +90,24 @@ async def main(messages: int, groups: int, faults: int) -> int:
             dup = sum(n - 1 for n in got.values() if n > 1)
             print(f"push to {groups} WeCom groups ({faults} x 45009 injected): {took:.2f} s, "
                   f"lost {lost}, duplicated {dup}, send errors {errors}, retries {wc.adapter.retries}")
-            return 0 if lost == 0 and dup == 0 else 1
+            bad = lost or dup
+            if burst:  # one chat, more than WeCom's 30 a minute: paced by the adapter, never refused
+                chat = "wrBurst"
+                wc.server.talked.add(chat)
+                wc.server._groups.add(chat)
+                mark = len(wc.server.frames)
+                t0 = time.perf_counter()
+                await asyncio.gather(*(wc.adapter.send(Reply(f"第{i}条", chat_id=PREFIX + chat)) for i in range(burst)))
+                took = time.perf_counter() - t0
+                sent = wc.server.find("aibot_send_msg", since=mark, ok=None)
+                got = Counter(f.content for f in sent if f.ok)
+                refused = sum(1 for f in sent if not f.ok)
+                lost = sum(1 for i in range(burst) if got[f"第{i}条"] == 0)
+                dup = sum(n - 1 for n in got.values() if n > 1)
+                print(f"burst of {burst} to one chat (limit 30/min): {took:.1f} s, refused by server {refused}, "
+                      f"lost {lost}, duplicated {dup}")
+                bad = bad or lost or dup
+            return 1 if bad else 0
 
 
 if __name__ == "__main__":
@@ -95,5 +115,6 @@ if __name__ == "__main__":
     ap.add_argument("--messages", type=int, default=300)
     ap.add_argument("--groups", type=int, default=200)
     ap.add_argument("--faults", type=int, default=20)
+    ap.add_argument("--burst", type=int, default=0, help="also send N messages to one chat (N > 30 takes a minute)")
     a = ap.parse_args()
-    sys.exit(asyncio.run(main(a.messages, a.groups, a.faults)))
+    sys.exit(asyncio.run(main(a.messages, a.groups, a.faults, a.burst)))

@@ -520,9 +520,12 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-async def run_wecom(config: Config, svc: Services) -> int:
-    """Run the WeCom bot until stopped; 0, or 2 (bot_id/secret refused), or 3 (taken over by another process)."""
-    adapter = WecomAdapter(config, svc)
+async def run_wecom(config: Config, svc: Services, *, ticks: bool = True) -> int:
+    """Run the WeCom bot until stopped (cancelled); 0, or 2 (bot_id/secret refused), or 3 (taken over).
+
+    `ticks=False` when a multi-platform runner runs the scheduler tick itself (once for every platform).
+    """
+    adapter = WecomAdapter(config, svc, run_ticks=ticks)
     try:
         await adapter.start()
     except AuthRejected:
