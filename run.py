@@ -121,8 +121,8 @@ def _run(args: argparse.Namespace) -> int:
         logging.getLogger("bot").warning(warning)
     if command == "telegram" and not cfg.telegram.token:
         raise ConfigError("[telegram] token: not set (or set env TELEGRAM_BOT_TOKEN)")
-    if command == "wecom" and not getattr(getattr(cfg, "wecom", None), "bot_id", ""):
-        raise ConfigError("[wecom] bot_id: not set")
+    if command == "wecom" and not cfg.wecom.enabled:
+        raise ConfigError("[wecom] bot_id: not set (and secret, or env WECOM_BOT_SECRET)")
     svc = create_services(cfg)
     try:
         from bot.runtime import configured_platforms, serve

@@ -8,11 +8,12 @@ for both adapters alike.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from typing import TYPE_CHECKING
 
-from bot import lifecycle, table, texts
+from bot import choices, lifecycle, table, texts
 from bot.core import Reply, Request
 from bot.table import Callback, Command, Handler, Pending, Tick, end_flow, get_flow, is_officer, start_flow
 
@@ -81,6 +82,9 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
     text = (req.text or "").strip()
     if not text:
         return []
+    # Numbered choices (bot/choices.py): a bare number answers the buttons a platform could not show.
+    if (choice := choices.take(svc, req.chat_id, text)) is not None:
+        return await _dispatch(dataclasses.replace(req, callback_data=choice, text=""), svc)
 
     m = _COMMAND_RE.match(text)
     if m:

@@ -30,6 +30,50 @@ class TelegramConfig:
     secret_token: str = ""
 
 
+# --- wecom: [wecom] section (owner: WeCom adapter) ------------------------------------------------
+#: The SDK's own long-connection endpoint (aibot.ws.DEFAULT_WS_URL; kept here so config needs no SDK import).
+DEFAULT_WECOM_WS_URL = "wss://openws.work.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class WecomConfig:
+    #: Bot ID of the 智能机器人 (admin console, API mode with long connection). Empty: WeCom is off.
+    bot_id: str = ""
+    #: Its Secret; the environment variable WECOM_BOT_SECRET is used when this is empty. Never logged.
+    secret: str = ""
+    ws_url: str = DEFAULT_WECOM_WS_URL
+    #: WeCom userids of union officers (WeCom has no group-admin flag).
+    officers: tuple[str, ...] = ()
+    #: Extra CA certificate file (PEM) to trust for ws_url, for private deployments (and the tests' fake).
+    ca_file: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_id)
+
+    def __repr__(self) -> str:  # the secret never reaches a log line or a traceback
+        return f"WecomConfig(bot_id={self.bot_id!r}, ws_url={self.ws_url!r}, officers={self.officers!r})"
+
+
+def _validate_wecom(w: WecomConfig) -> None:
+    if w.bot_id and not re.fullmatch(r"[\x21-\x7e]{1,128}", w.bot_id):
+        raise ConfigError("[wecom] bot_id: 1-128 printable ASCII characters without spaces")
+    if w.bot_id and not w.secret:
+        raise ConfigError("[wecom] secret: needed with bot_id (or set the environment variable WECOM_BOT_SECRET)")
+    if w.secret and not re.fullmatch(r"[\x21-\x7e]{1,256}", w.secret):
+        raise ConfigError("[wecom] secret: 1-256 printable ASCII characters without spaces")
+    if not w.ws_url.startswith("wss://"):
+        raise ConfigError(f"[wecom] ws_url: must start with wss:// (the SDK speaks TLS only), got {w.ws_url!r}")
+    for i, officer in enumerate(w.officers):
+        if not re.fullmatch(r"[\x21-\x7e]{1,64}", officer):
+            raise ConfigError(f"[wecom] officers[{i}]: a WeCom userid (1-64 characters, no spaces), got {officer!r}")
+    if w.ca_file and not Path(w.ca_file).is_file():
+        raise ConfigError(f"[wecom] ca_file: no such file {w.ca_file!r}")
+
+
+# --- end wecom -------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class BotConfig:
     timezone: str = "Asia/Shanghai"
@@ -78,6 +122,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     content: ContentConfig = field(default_factory=ContentConfig)
     suggestions: SuggestionsConfig = field(default_factory=SuggestionsConfig)
+    wecom: WecomConfig = field(default_factory=WecomConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -97,6 +142,7 @@ class Config:
         [bot] officers are Telegram user ids; the local console accepts the same numbers (`:user 42`).
         """
         ids = {f"{platform}:{uid}" for uid in self.bot.officers for platform in ("tg", "console")}
+        ids |= {f"wecom:{uid}" for uid in self.wecom.officers}
         return frozenset(ids)
 
 
@@ -170,6 +216,7 @@ def _validate(cfg: Config, check_dirs: bool) -> None:
             raise ConfigError(f"[suggestions] {k}: must be >= 1, got {getattr(s, k)}")
     if s.min_chars > s.max_chars:
         raise ConfigError("[suggestions] min_chars: must not exceed max_chars")
+    _validate_wecom(cfg.wecom)
     if check_dirs:
         _check_writable(Path(cfg.storage.dir))
 
@@ -210,5 +257,8 @@ def load(path: str | Path | None = None, *, env: dict[str, str] | None = None, c
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if token and not cfg.telegram.token:
         cfg = dataclasses.replace(cfg, telegram=dataclasses.replace(cfg.telegram, token=token))
+    wecom_secret = env.get("WECOM_BOT_SECRET", "").strip()
+    if wecom_secret and not cfg.wecom.secret:
+        cfg = dataclasses.replace(cfg, wecom=dataclasses.replace(cfg.wecom, secret=wecom_secret))
     _validate(cfg, check_dirs)
     return cfg

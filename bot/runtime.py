@@ -94,11 +94,10 @@ def configured_platforms(config: Config, svc: Services, only: str | None = None)
     platforms: list[Platform] = []
     if config.telegram.token and only in (None, "telegram"):
         platforms.append(TelegramPlatform(config, svc))
-    wecom = getattr(config, "wecom", None)
-    if wecom is not None and wecom.bot_id and only in (None, "wecom"):
-        from bot.adapters.wecom import WecomPlatform  # type: ignore[attr-defined]
+    if config.wecom.enabled and only in (None, "wecom"):
+        from bot.adapters.wecom import WecomAdapter
 
-        platforms.append(WecomPlatform(config, svc))
+        platforms.append(WecomAdapter(config, svc))
     return platforms
 
 

@@ -50,6 +50,10 @@ class Services:
             raise DeliveryError(f"no running platform for {platform_of(reply.chat_id)!r}")
         await send(reply)
 
+    def can_send(self, chat_id: str) -> bool:
+        """Whether the platform of `chat_id` is running in this process."""
+        return platform_of(chat_id) in self.senders
+
     @property
     def officers(self) -> frozenset[str]:
         """Every configured officer (qualified user ids of every platform)."""

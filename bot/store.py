@@ -622,7 +622,11 @@ class Store:
             if self.read_only:
                 self._engine.tables = tables
                 return
-            self._engine.replace_all(tables)
+            try:
+                self._engine.replace_all(tables)
+            except OSError as e:
+                self.close()  # release the lock: the old data is intact and is migrated at the next open
+                raise StoreError(f"{self.dir}: could not migrate the data dir ({e.strerror or e})") from None
             log.info("data dir %s: ids qualified for the multi-platform release", self.dir)
 
     def close(self) -> None:

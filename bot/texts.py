@@ -701,3 +701,33 @@ def sg_chart_title(total: int, rate: float | None) -> str:
 def sg_chart_by_month(months: int | None) -> str:
     """Title of the per-month bars; `months` when only the most recent ones are shown."""
     return SG_CHART_BY_MONTH if months is None else f"{SG_CHART_BY_MONTH}（最近 {months} 个月）"
+
+
+# --- numbered choices and WeCom (owner: WeCom adapter) ----------------------------------------------
+CHOICES_HEAD = "请回复数字选择："
+
+
+def choice_line(n: int, label: str) -> str:
+    """One numbered choice; `label` is escaped already."""
+    return f"{n}. {label}"
+
+
+def choice_link(label: str, url: str) -> str:
+    """A link button shown as a link; both escaped already."""
+    return f'🔗 <a href="{url}">{label}</a>'
+
+
+WECOM_HELP_NOTE = (
+    "\n<b>企业微信说明</b>\n"
+    "· 群里请先 @我 再发命令，例如“@工会助手 搜索 集体合同”。\n"
+    "· 订阅每日一招前，群里须有人 @我 说过话（企业微信只允许机器人在这样的群里主动发消息）。\n"
+    "· 订阅、审核、导出、统计、试发等干部操作，仅限管理员在配置中指定的工会干部。\n"
+    "· 按钮显示不了时，回复按钮前的数字即可。"
+)
+WECOM_UNSUPPORTED = "企业微信里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
+WECOM_FILE_UNAVAILABLE = "企业微信里暂不能发送文件或图片，请在私聊中发送 /stats 查看文字统计，或联系管理员导出。"
+WECOM_CARD_MORE = "（内容见上一条消息）"
+WECOM_OPEN_PRIVATE = "（在企业微信里点我的头像即可和我私聊。）"
+#: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
+OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"
+# --- end numbered choices and WeCom ------------------------------------------------------------------

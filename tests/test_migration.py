@@ -400,10 +400,6 @@ def test_a_failed_migration_write_keeps_the_legacy_data_and_the_next_open_migrat
     assert b'"chat_id":"tg:-1001000000001"' in (data / "store.json").read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/store.py Store._migrate_ids: an OSError of the migration's compaction (disk full, EFBIG, EIO) escapes "
-    "Store() raw, not as StoreError (run.py prints a traceback instead of its one line, exit 2), and the engine "
-    "is not closed: the lock stays held, so a second open in the same process says 'in use by another process'"))
 def test_a_failed_migration_write_is_a_store_error_and_releases_the_lock(tmp_path: Path) -> None:
     lines = _open_with_failing_writes(clean_legacy_copy(tmp_path))
     assert len(lines) == 2 and all(" StoreError " in line for line in lines), lines

@@ -46,6 +46,12 @@ def _tz_label(svc: Services) -> str:
     return texts.BEIJING_TIME if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
+def _label(svc: Services, chat_id: str) -> str:
+    """A chat for the logs: groups by id, private chats never (their id is the member's)."""
+    sub = (svc.store.push_doc(chat_id) or {}).get("sub") or {}
+    return "a private chat" if sub.get("chat_type", "private") == "private" else f"chat {chat_id}"
+
+
 def _update(svc: Services, chat_id: str, fn: Any) -> Any:
     return svc.store.push_update(chat_id, fn, P.new_doc)
 
@@ -123,7 +129,7 @@ def _set_schedule(req: Request, svc: Services, hhmm: str, mode: str, changed: bo
         return doc
 
     doc = _update(svc, req.chat_id, apply)
-    log.info("chat %s subscribed: %s %s (by %s)", req.chat_id, mode, hhmm, req.user_id)
+    log.info("%s subscribed: %s %s", _label(svc, req.chat_id), mode, hhmm)
     next_at = P.next_push(doc, now, svc.config.push.grace_minutes)
     return Reply(texts.subscribed(hhmm, mode, next_at, _tz_label(svc), changed))
 
@@ -134,7 +140,7 @@ async def unsubscribe(req: Request, svc: Services, args: str) -> list[Reply]:
         return [Reply(texts.PUSH_ADMINS_ONLY)]
     if not _unsubscribe(svc, req.chat_id):
         return [Reply(texts.NOT_SUBSCRIBED)]
-    log.info("chat %s unsubscribed by %s", req.chat_id, req.user_id)
+    log.info("%s unsubscribed", _label(svc, req.chat_id))
     return [Reply(texts.UNSUBSCRIBED)]
 
 
@@ -212,8 +218,8 @@ def _record_missed(svc: Services, chat_id: str, day: date, now: datetime) -> Non
             P.mark_doc(doc, day, "missed", now)
 
     _update(svc, chat_id, apply)
-    log.warning("push to chat %s for %s missed (bot was down past the %d-minute grace); skipped",
-                chat_id, day, svc.config.push.grace_minutes)
+    log.warning("push to %s for %s missed (bot was down past the %d-minute grace); skipped",
+                _label(svc, chat_id), day, svc.config.push.grace_minutes)
 
 
 async def deliver(svc: Services, chat_id: str, day: date) -> str:
@@ -228,7 +234,7 @@ async def deliver(svc: Services, chat_id: str, day: date) -> str:
     status, target = await _send_parts(svc, chat_id, parts)
     _update(svc, target, lambda doc: P.mark_doc(doc, day, status, svc.now()))
     if status == "sent":
-        log.info("pushed %s to chat %s for %s", pid, target, day)
+        log.info("pushed %s to %s for %s", pid, _label(svc, target), day)
     return status
 
 
@@ -253,16 +259,16 @@ async def _send_parts(svc: Services, chat_id: str, parts: Sequence[str]) -> tupl
             target = e.new_chat_id
         except ChatGone as e:
             chat_removed(svc, target)
-            log.info("chat %s gone during push (%s)", target, e.reason)
+            log.info("%s gone during push (%s)", _label(svc, target), e.reason)
             return "gone", target
         except DeliveryError as e:
             if _ambiguous(e):
-                log.warning("push to chat %s timed out; may have arrived, not retried: %s", target, e)
+                log.warning("push to %s timed out; may have arrived, not retried: %s", _label(svc, target), e)
                 return "unknown", target
-            log.warning("push to chat %s failed (%d/%d parts sent): %s", target, sent, len(parts), e)
+            log.warning("push to %s failed (%d/%d parts sent): %s", _label(svc, target), sent, len(parts), e)
             return ("partial" if sent else "failed"), target
         except Exception:
-            log.exception("push to chat %s: unexpected error; not retried (at-most-once)", target)
+            log.exception("push to %s: unexpected error; not retried (at-most-once)", _label(svc, target))
             return "unknown", target
     return "sent", target
 
@@ -277,8 +283,9 @@ def _ambiguous(e: BaseException) -> bool:
 
 def chat_removed(svc: Services, chat_id: str) -> None:
     """The bot was kicked from / left a chat, or the user blocked it: unsubscribe it."""
+    label = _label(svc, chat_id)
     if _unsubscribe(svc, chat_id):
-        log.info("chat %s removed the bot; unsubscribed", chat_id)
+        log.info("%s removed the bot; unsubscribed", label)
 
 
 def chat_migrated(svc: Services, old_id: str, new_id: str) -> None:

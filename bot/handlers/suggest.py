@@ -47,14 +47,17 @@ def _origin(req: Request) -> sg.Origin:
     return sg.Origin(req.chat_id, req.chat_title, req.is_group, req.user_id, req.user_name)
 
 
-def _link_button(req: Request, label: str, start: str = "") -> list[list[Button]]:
-    """A button opening the private chat with the bot (where the platform has such links)."""
+def _go_private(req: Request, text: str, label: str, start: str = "") -> Reply:
+    """`text` with a button opening the private chat with the bot; where the platform has no such link
+    (WeCom), a line saying how to open it instead."""
     link = req.private_link(start) if req.private_link is not None else ""
-    return [[Button(label, url=link)]] if link else []
+    if link:
+        return Reply(text, buttons=[[Button(label, url=link)]])
+    return Reply(text + "\n" + texts.OPEN_PRIVATE_BY_AVATAR)
 
 
 def _private_only(req: Request) -> list[Reply]:
-    return [Reply(texts.SG_PRIVATE_ONLY, buttons=_link_button(req, texts.SG_BTN_OPEN_PRIVATE))]
+    return [_go_private(req, texts.SG_PRIVATE_ONLY, texts.SG_BTN_OPEN_PRIVATE)]
 
 
 def _notify(req: Request, rec: dict[str, Any], note: str) -> list[Reply]:
@@ -111,7 +114,7 @@ async def suggest(req: Request, svc: Services, args: str) -> list[Reply]:
     if req.is_group:
         expires = svc.now() + timedelta(minutes=_timeout(svc))
         svc.pending[(_ORIGIN, req.user_id)] = (req.chat_id, req.chat_title, expires)  # type: ignore[index]
-        return [Reply(texts.SG_GROUP_GO_PRIVATE, buttons=_link_button(req, texts.SG_BTN_PRIVATE, "suggest"))]
+        return [_go_private(req, texts.SG_GROUP_GO_PRIVATE, texts.SG_BTN_PRIVATE, "suggest")]
     return _begin(req, svc, _origin(req))
 
 
@@ -430,7 +433,7 @@ def _week_due(now: datetime) -> str | None:
 
 async def overdue_tick(svc: Services) -> None:
     """Weekly (from Monday 09:00, once per ISO week, recorded durably): overdue suggestions to officers."""
-    officers = sorted(svc.officers)
+    officers = sorted(o for o in svc.officers if svc.can_send(o))  # each officer on each running platform
     if svc.sender is None or not officers:
         return
     now = svc.now()
