@@ -120,8 +120,19 @@ def unknown_command(name: str) -> str:
 
 CONSOLE_HELP = (
     "控制台命令：:group 切到群聊  :private 切到私聊  :admin 以管理员身份  :member 以普通成员身份  "
-    ":user ID 名字 换一个用户  :1 :2 … 按下上一条回复的按钮  :tick 立即检查定时任务  :quit 退出"
+    ":user ID 名字 换一个用户  :1 :2 … 按下上一条回复的按钮  :tick 立即检查定时任务  "
+    ":wecom / :telegram 预览发往该平台的原文  :plain 恢复普通显示  :quit 退出"
 )
+
+
+def console_preview(mode: str) -> str:
+    if mode == "plain":
+        return "（已切换：普通显示）"
+    return f"（已切换：预览 {'企业微信 markdown' if mode == 'wecom' else 'Telegram HTML'} 原文，每条消息单独显示）"
+
+
+def console_preview_part(kind: str, i: int, n: int, body: str) -> str:
+    return f"┌─ {kind} {i}/{n} · {len(body.encode())} 字节\n{body}\n└─"
 CONSOLE_NO_BUTTON = "没有这个按钮编号。"
 CONSOLE_USER_NAME = "控制台用户"
 CONSOLE_GROUP_TITLE = "控制台测试群"

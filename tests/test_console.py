@@ -83,3 +83,15 @@ def test_hostile_input_gets_answers_not_crashes(tmp_path: Path) -> None:
         assert answer, f"no answer to {line[:20]!r}"
         assert any("\u4e00" <= ch <= "\u9fff" for ch in answer), f"no Chinese answer to {line[:20]!r}"
 
+
+
+def test_preview_switches_show_each_platforms_source(tmp_path: Path) -> None:
+    query = "搜索 <b>x</b> **粗体** [x](y) `c`"
+    out = console(tmp_path, f":wecom\n{query}\n:telegram\n/today\n:plain\n/help\n")
+    pairs = dict(replies(out))
+    wecom = pairs[query]
+    assert wecom.startswith("┌─ WeCom markdown 1/1")
+    # member text shows literally in WeCom: every markdown-looking part of the query is escaped
+    assert r"\<b\>x\</b\> \*\*粗体\*\* \[x\](y) \`c\`" in wecom
+    assert pairs["/today"].startswith("┌─ Telegram HTML 1/1") and "<b>每日一招</b>" in pairs["/today"]
+    assert "┌─" not in pairs["/help"] and "<b>" not in pairs["/help"]

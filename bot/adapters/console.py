@@ -17,6 +17,7 @@ import threading
 from typing import TextIO
 
 from bot import texts
+from bot.adapters import render
 from bot.commands import dispatch
 from bot.core import CONSOLE, Button, Reply, Request, qualify
 from bot.services import Services
@@ -40,6 +41,8 @@ class ConsoleChat:
         self.chat_type = "private"
         self.admin = False
         self.buttons: list[Button] = []
+        #: How replies are shown: "plain" (a terminal's view), or exactly what "telegram" / "wecom" would be sent.
+        self.preview = "plain"
         self.bot_username = "union_helper_bot"
         svc.senders[CONSOLE] = self.deliver
         svc.admin_checks[CONSOLE] = self._admin_check
@@ -70,7 +73,8 @@ class ConsoleChat:
         if reply.toast:
             self.out.write(f"{prefix}{texts.CONSOLE_TOAST}{reply.toast}\n")
         if reply.text:
-            self.out.write(prefix + self.render(reply.text) + "\n")
+            for part in self.rendered(reply.text):
+                self.out.write(prefix + part + "\n")
         if reply.document is not None:
             self.out.write(f"{prefix}{texts.CONSOLE_FILE}{reply.document}\n")
         if reply.photo is not None:
@@ -83,6 +87,16 @@ class ConsoleChat:
             labels = "  ".join(f"[{i}] {b.text}" + (f" {b.url}" if b.url else "") for i, b in enumerate(flat, 1))
             self.out.write(f"{labels}   {texts.CONSOLE_PRESS_HINT}\n")
         self.out.flush()
+
+    def rendered(self, text: str) -> list[str]:
+        """The reply as the current preview shows it: one terminal text, or each platform message's source."""
+        if self.preview == "telegram":
+            parts = texts.split_message(text)
+            return [texts.console_preview_part("Telegram HTML", i, len(parts), p) for i, p in enumerate(parts, 1)]
+        if self.preview == "wecom":
+            parts = render.split_markdown(render.to_markdown(text))
+            return [texts.console_preview_part("WeCom markdown", i, len(parts), p) for i, p in enumerate(parts, 1)]
+        return [self.render(text)]
 
     def render(self, text: str) -> str:
         """Telegram HTML -> terminal text: bold kept as ANSI (or plain), other tags dropped, entities decoded."""
@@ -173,6 +187,10 @@ class ConsoleChat:
                 return True
             self.user_id = str(int(uid))
             self.user_name = name.strip() or texts.console_user_name(uid)
+        elif word in ("telegram", "wecom", "plain"):
+            self.preview = word
+            self.out.write(texts.console_preview(word) + "\n")
+            return True
         elif word in ("tick", "时钟"):
             await run_ticks(self.svc)
             return True
