@@ -59,7 +59,7 @@ async def make_app(api: FakeBotAPI, limiter: BaseRateLimiter) -> Application:
     return app
 
 
-def subscribe_all(store: Store, chat_ids: list[int]) -> None:
+def subscribe_all(store: Store, chat_ids: list[str]) -> None:
     """1,000 subscriptions written straight to the store (what /subscribe writes), due at 08:00."""
     since = PUSH_AT.replace(hour=7).isoformat()
 
@@ -80,13 +80,13 @@ async def run_private(name: str, limiter: BaseRateLimiter, n: int) -> dict[str, 
         with tempfile.TemporaryDirectory() as tmp:
             config = Config(storage=StorageConfig(dir=tmp))
             svc = Services(config, load_content(ROOT / "content"), Store(tmp), clock=lambda: PUSH_AT)
-            svc.sender = TelegramAdapter(app, svc).sender
-            subscribe_all(svc.store, chat_ids)
+            svc.senders["tg"] = TelegramAdapter(app, svc).sender
+            subscribe_all(svc.store, [f"tg:{c}" for c in chat_ids])
             start = time.monotonic()
             await push.tick(svc)
             elapsed = time.monotonic() - start
             statuses = [
-                (svc.store.push_doc(c) or {}).get("deliveries", {}).get(PUSH_AT.date().isoformat(), {}).get("status")
+                (svc.store.push_doc(f"tg:{c}") or {}).get("deliveries", {}).get(PUSH_AT.date().isoformat(), {}).get("status")
                 for c in chat_ids
             ]
             svc.close()

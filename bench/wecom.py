@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from wecom_e2e import running_wecom  # noqa: E402
 
-from bot.adapters.wecom import PREFIX, _request  # noqa: E402
+from bot.adapters.wecom import PREFIX  # noqa: E402
 from bot.commands import dispatch  # noqa: E402
-from bot.core import Reply  # noqa: E402
+from bot.core import Reply, Request  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -51,7 +51,7 @@ async def main(messages: int, groups: int, faults: int, burst: int) -> int:
             # baseline: dispatch alone
             base: list[float] = []
             for i in range(messages):
-                req = _request(platform="wecom", chat_id=f"{PREFIX}base{i}", chat_type="private",
+                req = Request(platform="wecom", chat_id=f"{PREFIX}base{i}", chat_type="private",
                                user_id=f"{PREFIX}base{i}", user_name="u", text=texts[i % 2])
                 t0 = time.perf_counter()
                 await dispatch(req, wc.services)
