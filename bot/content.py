@@ -790,7 +790,7 @@ def _doc_units(doc: D.Doc, file: str, file_no: int) -> list[_Unit]:
     for block in doc.blocks:
         if block.kind == "heading":
             stack = [s for s in stack if s[0] < block.level]
-            stack.append((block.level, _heading_title(block.text, "") or block.text))
+            stack.append((block.level, block.text.rstrip("。：:；;")))
             article = None
             continue
         section = tuple(t for _, t in stack)
@@ -834,6 +834,13 @@ class _Collected:
     skipped: list[tuple[str, str]]
 
 
+def _drop_first_line(raw: str) -> str:
+    """`raw` without its first non-blank line."""
+    lines = raw.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    return "\n".join(lines[first + 1 :])
+
+
 def _parse_file(path: Path, name: str, no: int) -> tuple[list[_Unit], int, str]:
     """Units, dropped teaser lines and the title found in one file; raises D.Unsupported / D.Unreadable."""
     suffix = path.suffix.lower()
@@ -852,8 +859,11 @@ def _parse_file(path: Path, name: str, no: int) -> tuple[list[_Unit], int, str]:
     if suffix == ".md":
         heading = re.search(r"^#\s+(.+?)\s*#*$", raw, re.M)
         return _parse_md(raw, name, no), 0, _md_inline(heading.group(1)).strip() if heading else ""
+    title = D.text_title(raw)
+    if title:  # the title line names the document; it is not a passage of it
+        raw = _drop_first_line(raw)
     found, teasers = _parse_txt(raw, name, no)
-    return found, teasers, D.text_title(raw)
+    return found, teasers, title
 
 
 def _collect(

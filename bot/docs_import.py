@@ -130,8 +130,9 @@ def text_title(text: str) -> str:
         line = _clean(raw).lstrip(">＞ ")
         if not line:
             continue
-        if len(line) <= 30 and not re.search(r"[。！？；，,]", line) and not _STRUCT_RE.match(line):
-            return line.strip("#【】 ")
+        if len(line) <= 30 and not re.search(r"[。！？；，,]", line) and not _STRUCT_RE.match(line) \
+                and not line.startswith(("【", "[", "［", "#")) and structural_kind(line) is None:
+            return line
         return ""
     return ""
 
@@ -154,9 +155,11 @@ def read_docx(path: Path) -> Doc:
 
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Unreadable(f"不是有效的 .docx 文件（{type(exc).__name__}）") from exc
+        raise Unreadable(f"不是有效的 .docx 文件，可能已损坏或是改了扩展名（{type(exc).__name__}）") from exc
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on broken XML
-        raise Unreadable(f"无法解析（{type(exc).__name__}: {str(exc)[:60]}）") from exc
+        if type(exc).__name__ == "PackageNotFoundError":
+            raise Unreadable("不是有效的 .docx 文件，可能已损坏或是改了扩展名（PackageNotFoundError）") from exc
+        raise Unreadable(f"无法解析（{type(exc).__name__}）") from exc
     title = _clean(document.core_properties.title or "")
     doc = Doc(title)
     first_heading = ""
@@ -222,6 +225,18 @@ def _furniture_key(line: str) -> str:
     return re.sub(r"\d+", "#", line)
 
 
+def _meta_title(value: str) -> str:
+    """A PDF's /Title unless it is a printer's placeholder ('untitled', 'Microsoft Word - a.docx')."""
+    value = _clean(value)
+    if value.lower() in ("untitled", "无标题", "none", "") or re.search(r"\.(docx?|wps|pdf|txt)$", value, re.I):
+        return ""
+    return re.sub(r"^Microsoft Word - ", "", value)
+
+
+#: Running headers/footers and page numbers are looked for among this many lines at each end of a page.
+_EDGE = 4
+
+
 def read_pdf(path: Path) -> Doc:
     """Text-layer PDF: running headers/footers and page numbers dropped, broken lines rejoined."""
     try:
@@ -234,35 +249,36 @@ def read_pdf(path: Path) -> Doc:
         if reader.is_encrypted and not reader.decrypt(""):
             raise Unreadable("PDF 有密码保护，请先去掉密码")
         pages = [_page_lines(page.extract_text() or "") for page in reader.pages]
-        meta_title = _clean(str((reader.metadata or {}).get("/Title") or ""))
+        meta_title = _meta_title(str((reader.metadata or {}).get("/Title") or ""))
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on damaged files
-        raise Unreadable(f"无法解析 PDF（{type(exc).__name__}: {str(exc)[:60]}）") from exc
+        raise Unreadable(f"无法解析 PDF，可能已损坏（{type(exc).__name__}）") from exc
     chars = sum(len(line) for page in pages for line in page)
     if not pages or chars < 20 * len(pages) ** 0.5:
         raise Unsupported(NO_TEXT_LAYER)
     # Running headers/footers: lines among the first/last two of a page that recur on many pages.
     edge: Counter[str] = Counter()
     for page in pages:
-        edge.update({_furniture_key(line) for line in page[:2] + page[-2:]})
+        edge.update({_furniture_key(line) for line in page[:_EDGE] + page[-_EDGE:] if len(line) <= 40})
     repeat = max(2, (len(pages) + 1) // 2)
     furniture = {k for k, n in edge.items() if n >= repeat} if len(pages) >= 2 else set()
     header = ""
     lines: list[str] = []
     for page in pages:
-        body = list(page)
-        for end in (0, -1):
-            for _ in range(2):
-                if body and (_furniture_key(body[end]) in furniture or _PAGE_NO_RE.match(body[end])):
-                    line = body.pop(end)
-                    if end == 0 and not header and not _PAGE_NO_RE.match(line):
-                        header = line
-        lines.extend(body)
+        n = len(page)
+        for i, line in enumerate(page):
+            at_edge = i < _EDGE or i >= n - _EDGE
+            if at_edge and _PAGE_NO_RE.match(line):
+                continue
+            if at_edge and _furniture_key(line) in furniture:
+                header = header or (line if i < _EDGE else "")
+                continue
+            lines.append(line)
     title = meta_title
     if lines and not title:
         first = lines[0]
-        if len(first) <= 40 and not first.endswith(tuple(_TERMINAL)) and structural_kind(first) is None \
+        if len(first) <= 40 and not first.endswith(tuple("。！？；!?;，,：:")) and structural_kind(first) is None \
                 and not _STRUCT_RE.match(first) and not re.search(r"[。，；]", first):
             title = first
             lines = lines[1:]
