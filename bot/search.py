@@ -47,8 +47,10 @@ QUERY_KEYS = 2048
 #: Phrase and proximity re-ranking of the best BM25 candidates: a passage holding the query's words as one
 #: phrase gets its score raised by PHRASE_BONUS, one holding them close together by up to PROXIMITY_BONUS.
 RERANK_TOP = 50
-PHRASE_BONUS = 0.5
-PROXIMITY_BONUS = 0.3
+PHRASE_BONUS = 1.0
+PROXIMITY_BONUS = 0.7
+#: ... and one holding every word of the query (wherever) by COVER_BONUS on top.
+COVER_BONUS = 0.3
 #: An article query (第五条, 工会法第三条, 第5条) puts that article first.
 _ARTICLE_Q_RE = re.compile(r"第([零〇一二三四五六七八九十百千两\d]{1,6})条")
 _ARTICLE_P_RE = re.compile(r"^第([零〇一二三四五六七八九十百千两\d]{1,6})条")
@@ -758,7 +760,8 @@ class SearchEngine:
     def _rerank(self, query: str, qterms: dict[str, float], scores: np.ndarray) -> None:
         """Raise, in place, the scores of the best candidates that hold the query's words together:
         the whole phrase (PHRASE_BONUS) or a window barely longer than the words (up to PROXIMITY_BONUS)."""
-        words = [w for w in self._query_words(query) if w in qterms]
+        # Words the index does not know (a name seen once) still count when the passage holds them literally.
+        words = [w for w in self._query_words(query) if w in qterms or len(w) >= 2]
         if len(words) < 2:
             return
         top, _ = self._top(scores, RERANK_TOP)
@@ -770,11 +773,11 @@ class SearchEngine:
         for n in top:
             text = self._normtext(self.passages[int(n)].text)
             if any(ph in text for ph in phrases):
-                scores[n] *= 1 + PHRASE_BONUS
+                scores[n] *= 1 + COVER_BONUS + PHRASE_BONUS
                 continue
             span = self._span(text, words)
             if span:
-                scores[n] *= 1 + PROXIMITY_BONUS * min(1.0, need / span)
+                scores[n] *= 1 + COVER_BONUS + PROXIMITY_BONUS * min(1.0, need / span)
 
     def _span(self, text: str, words: list[str]) -> int:
         """Length of the shortest stretch of `text` holding every word (any surface form); 0 if some is absent."""

@@ -26,6 +26,14 @@ DOCX_CHAPTERS: list[tuple[str, list[str]]] = [
         "第六条 困难职工建档立卡，实行动态管理，每年核查一次。",
         "第七条 会员本人或直系亲属患重大疾病的，可申请大病救助金，救助金额由工会委员会集体研究确定。",
     ]),
+    ("第四章 经费管理", [
+        "第八条 经费审查委员会每半年开展一次经费审查，审查结果向会员代表大会报告。",
+        "第九条 工会经费按规定比例拨缴。经费使用须经集体审批，大额支出另行审议，"
+        "会员对经费使用有疑问的，可以要求复核；经费收支情况每季度在会员中公布，接受会员监督和上级审计。",
+        "第十条 每年组织一线职工开展安全培训，内容包括岗位操作规程、应急处置和职业病防护知识，"
+        "参加情况记入职工教育档案，作为评先评优的参考依据之一。",
+        "第十一条 培训结束后进行考核，不合格的不得上岗，确保生产安全。",
+    ]),
 ]
 #: A paragraph that belongs to 第七条 (a second paragraph of the same article).
 DOCX_ARTICLE_TAIL = "申请大病救助金须提交医院诊断证明和医疗费用票据复印件。"
@@ -56,8 +64,8 @@ PDF_PAGES: list[list[str]] = [
         "第二章　工会组织",
         "第五条　工会组织和教育职工依照宪法和法律的规定行使民主权利，发挥国家主人翁的",
         "作用，通过各种途径和形式，参与管理国家事务、管理经济和文化事业。",
-        "第六条　企业劳动争议调解委员会由职工代表、企业代表和工会代表组成，负责调解",
-        "本企业发生的劳动争议。",
+        "第六条　维护职工合法权益、竭诚服务职工群众是工会的基本职责。工会在维护全国人",
+        "民总体利益的同时，代表和维护职工的合法权益。",
     ],
 ]
 
@@ -175,3 +183,27 @@ def make_all(local: Path) -> dict[str, Path]:
         "doc": make_doc(local / "旧文件.doc"),
         "scan": make_scanned_pdf(local / "扫描件.pdf"),
     }
+
+
+def build_corpus(tmp: Path, sources: str = "") -> tuple[Path, Path]:
+    """The real seeds plus every generated document, built into tmp/content (with the real practices,
+    titles and search dictionaries; `sources` is appended to practices.toml). Returns (seeds, content)."""
+    import shutil
+
+    from bot.content import build
+
+    root = Path(__file__).resolve().parent.parent
+    seeds, content = tmp / "seeds", tmp / "content"
+    seeds.mkdir(parents=True, exist_ok=True)
+    content.mkdir(parents=True, exist_ok=True)
+    for path in (root / "seeds").glob("*.txt"):
+        shutil.copy(path, seeds / path.name)
+    for path in (root / "content").glob("*.t*"):  # practices.toml, titles.toml, the .txt dictionaries
+        if path.suffix in (".toml", ".txt"):
+            shutil.copy(path, content / path.name)
+    if sources:
+        with (content / "practices.toml").open("a", encoding="utf-8") as f:
+            f.write("\n" + sources)
+    make_all(seeds / "local")
+    build(seeds, content, progress=lambda _: None)
+    return seeds, content
