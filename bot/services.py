@@ -71,13 +71,18 @@ class Services:
         stamp = self._manifest_stamp()
         return stamp is not None and stamp != self._content_stamp
 
-    def reload_content(self) -> bool:
-        """Re-read content/; if it changed, swap it in and drop the search engine (rebuilt on next use).
+    def read_content(self) -> tuple[Content, tuple[int, int] | None]:
+        """The content now in content/ and its manifest stamp (reads files only; safe off the event loop)."""
+        stamp = self._manifest_stamp()
+        return load_content(self.config.content_dir), stamp
+
+    def reload_content(self, fresh: tuple[Content, tuple[int, int] | None] | None = None) -> bool:
+        """Re-read content/ (or take `fresh` from read_content); if it changed, swap it in and drop the search
+        engine (rebuilt on next use). Call it on the event loop so no handler sees the swap half-way.
 
         Rotation state lives in the store under stable practice ids, so it survives; a practice that is gone
         is simply not picked any more. Raises ContentError (the old content stays in use)."""
-        stamp = self._manifest_stamp()
-        content = load_content(self.config.content_dir)
+        content, stamp = fresh if fresh is not None else self.read_content()
         with _SEARCH_LOCK:
             self._content_stamp = stamp
             if content.version == self.content.version:

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 async def _reload(svc: Services) -> bool:
     """Reload off the event loop and warm the search engine; True if the content changed."""
-    changed = await asyncio.to_thread(svc.reload_content)
+    fresh = await asyncio.to_thread(svc.read_content)  # file reading off the loop, the swap on it
+    changed = svc.reload_content(fresh)
     if changed:
         await asyncio.to_thread(lambda: svc.search)
         log.info("content reloaded: %d passages, %d practices",
