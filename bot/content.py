@@ -654,9 +654,12 @@ def _source_practices(
                 continue
             numbered = enumerator(p.text)
             body = p.text[len(numbered[1]) if numbered else 0 :]
-            lead = p.title if p.title != _clip(p.text, TITLE_MAX) else _first_clause(body)
-            if D.ARTICLE_RE.match(p.text) and p.section:
-                lead = p.section.split(SECTION_SEP)[-1] + "：" + _first_clause(body[len(lead) :].strip() or body)
+            label = D.ARTICLE_RE.match(p.text)
+            if label:  # 第九条：工会经费按规定比例拨缴
+                rest = p.text[label.end() :].strip()
+                lead = f"{label.group(0)}：{_first_clause(rest) or rest}"
+            else:
+                lead = p.title if p.title != _clip(p.text, TITLE_MAX) else _first_clause(body)
             title = _unique_title(lead, taken)
             taken.add(title)
             out.append(Practice(f"doc-{p.id}", title, body, p.source, tuple(tags), (p.id,)))

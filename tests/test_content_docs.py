@@ -194,6 +194,7 @@ def test_a_source_document_feeds_the_rotation_with_stable_ids(content: Content, 
         assert passage is not None and practice.id == f"doc-{passage.id}"
         assert practice.source.startswith(DOCX) and practice.tags == ("制度",)
         assert 0 < len(practice.title) <= 20 and practice.body in passage.text
+        assert re.fullmatch(r"(第[一二三四五六七八九十]+条：\S+|困难类别：\S+)", practice.title), practice.title
     assert len({p.title for p in content.practices}) == len(content.practices)
     curated = [p for p in content.practices if not p.id.startswith("doc-")]
     assert len(curated) == 50
