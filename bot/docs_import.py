@@ -130,7 +130,7 @@ def text_title(text: str) -> str:
         line = _clean(raw).lstrip(">＞ ")
         if not line:
             continue
-        if len(line) <= 30 and not re.search(r"[。！？；，,]", line) and not _STRUCT_RE.match(line) \
+        if len(line) <= 30 and not re.search(r"[。！？；，,：:]", line) and not _STRUCT_RE.match(line) \
                 and not line.startswith(("【", "[", "［", "#")) and structural_kind(line) is None:
             return line
         return ""

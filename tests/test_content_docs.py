@@ -212,3 +212,32 @@ def test_search_finds_document_content_with_clean_text_and_titled_sources(engine
 
 def test_compatibility_characters_fold_but_punctuation_stays() -> None:
     assert fold_compat("⼯会⻓期坚持，（一）“职⼯之家”！") == "工会长期坚持，（一）“职工之家”！"
+
+
+def test_content_build_command_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    seeds, content_dir = docgen.build_corpus(tmp_path)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[storage]\ndir = "{tmp_path / "data"}"\n[content]\ndir = "{content_dir}"\n', "utf-8")
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, str(ROOT / "run.py"), "--config", str(cfg), "content", "build",
+                            "--seeds", str(seeds)], stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    assert r.returncode == 0
+    err = out.decode("utf-8")
+    assert "\r" in err and "[##############################] 8/8" in err
+    assert "已跳过 local/旧文件.doc" in err and "内容构建完成" in err
+    assert "local/帮扶办法.txt: 2 段" not in err  # per-file lines give way to the bar on a terminal
