@@ -793,7 +793,9 @@ def _doc_units(doc: D.Doc, file: str, file_no: int) -> list[_Unit]:
     for block in doc.blocks:
         if block.kind == "heading":
             stack = [s for s in stack if s[0] < block.level]
-            stack.append((block.level, block.text.rstrip("。：:；;")))
+            numbered = enumerator(block.text)  # 一、帮扶对象 -> 帮扶对象; 第一章 总则 stays whole
+            title = block.text[len(numbered[1]) :] if numbered and numbered[0] != "chapter" else block.text
+            stack.append((block.level, title.rstrip("。：:；;").strip() or block.text))
             article = None
             continue
         section = tuple(t for _, t in stack)

@@ -298,7 +298,13 @@ def _pdf_blocks(lines: list[str]) -> list[Block]:
             blocks.append(Block(kind[0], line, kind[1] if kind[0] == "heading" else 0))
             open_para = kind[0] == "article" and not line.endswith(tuple(_TERMINAL))
             continue
-        if open_para and blocks and not _STRUCT_RE.match(line):
+        numbered = _STRUCT_RE.match(line)
+        if numbered and len(line) <= 25 and not re.search(r"[。！？；，,]", line):  # 一、帮扶对象
+            level = 5 if "、" in numbered.group(0) and not numbered.group(0)[0].isdigit() else 6
+            blocks.append(Block("heading", line, level if not line.startswith(("(", "（")) else 7))
+            open_para = False
+            continue
+        if open_para and blocks and not numbered:
             blocks[-1].text = join_lines(blocks[-1].text, line)
         else:
             blocks.append(Block("para", line))

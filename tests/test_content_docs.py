@@ -241,3 +241,22 @@ def test_content_build_command_draws_a_progress_bar_on_a_terminal(tmp_path: Path
     assert "\r" in err and "[##############################] 8/8" in err
     assert "已跳过 local/旧文件.doc" in err and "内容构建完成" in err
     assert "local/帮扶办法.txt: 2 段" not in err  # per-file lines give way to the bar on a terminal
+
+
+def test_pdf_enumerated_headings_become_sections(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    (seeds / "local").mkdir(parents=True)
+    (seeds / "a.txt").write_text("工会工作要贴近职工，倾听职工的呼声。\n", encoding="utf-8")
+    docgen.make_pdf(seeds / "local" / "bf.pdf", [
+        ["一、帮扶对象", "因病、因灾导致家庭生活困难的在职职工，可以", "申请帮扶。",
+         "（一）特困职工", "每年补助三千元。"],
+        ["二、申请程序", "本人提出申请，车间工会初审，公司工会复核。"],
+    ], title_line="帮扶细则")
+    content_dir = tmp_path / "content"
+    content_dir.mkdir()
+    (content_dir / "practices.toml").write_text("", encoding="utf-8")
+    build(seeds, content_dir, progress=lambda _: None)
+    got = [(p.source, p.text) for p in load_content(content_dir).passages if p.files == ("local/bf.pdf",)]
+    assert got == [("《帮扶细则》 · 帮扶对象", "因病、因灾导致家庭生活困难的在职职工，可以申请帮扶。"),
+                   ("《帮扶细则》 · 帮扶对象 › 特困职工", "每年补助三千元。"),
+                   ("《帮扶细则》 · 申请程序", "本人提出申请，车间工会初审，公司工会复核。")]
