@@ -182,11 +182,15 @@ def lead_phrase(text: str) -> str:
     return ""
 
 
+_ARTICLE_GAP_RE = re.compile(rf"^(第[{_CN_NUM}零〇两千\d]{{1,6}}条)[ \u3000]?(?=[{_CJK}“（(])")
+
+
 def normalise(text: str) -> str:
     """NFC, collapsed whitespace; the form ids are hashed from."""
     text = unicodedata.normalize("NFC", text)
     text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(f"(?<=[{_CJK}，。、；：！？“”‘’（）《》]) (?=[{_CJK}，。、；：！？“”‘’（）《》])", "", text)
+    text = re.sub(f"(?<=[{_CJK}，。、；：！？“”‘’（）《》]) (?=[{_CJK}，。、；：！？“”‘’（）《》])", "", text)
+    return _ARTICLE_GAP_RE.sub("\\1\u3000", text, count=1)  # 第五条 工会… -> 第五条　工会… (as printed)
 
 
 def passage_id(text: str) -> str:

@@ -61,7 +61,7 @@ def test_docx_headings_articles_and_table_rows(content: Content) -> None:
     got = _from(content, "制度汇编.docx")
     by_source = dict(got)
     assert by_source[f"{DOCX} · 第二章 民主管理 › 第五条"] == (
-        "第五条职工代表大会闭会期间，由职工代表团（组）长联席会议处理需要临时解决的重要问题。"
+        "第五条　职工代表大会闭会期间，由职工代表团（组）长联席会议处理需要临时解决的重要问题。"
     )
     # An article keeps the paragraph that follows it; every article is a passage of its own.
     assert by_source[f"{DOCX} · 第三章 帮扶救助 › 第七条"].endswith(docgen.DOCX_ARTICLE_TAIL)
@@ -81,7 +81,7 @@ def test_pdf_text_is_clean_and_rejoined(content: Content) -> None:
         assert furniture not in joined
     assert not re.search(r"[\u2e80-\u2fdf]", joined)  # ⼯ folded to 工
     assert "确定工会的权利与义务，发挥工会在社会主义现代化建设事业中的作用" in joined  # broken line and page
-    assert texts[2] == ("第三条在中国境内的企业、事业单位、机关、社会组织中以工资收入为主要生活来源的劳动者，"
+    assert texts[2] == ("第三条　在中国境内的企业、事业单位、机关、社会组织中以工资收入为主要生活来源的劳动者，"
                         "不分民族、种族、性别、职业、宗教信仰、教育程度，都有依法参加和组织工会的权利。")
     sources = dict((text[:3], source) for source, text in got)
     assert sources["第五条"] == f"{PDF} · 第二章 工会组织 › 第五条"

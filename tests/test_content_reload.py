@@ -92,7 +92,7 @@ async def test_reload_and_tick_pick_up_rebuilt_content_keeping_the_rotation(tmp_
         assert n_practices == 50 - 1 + 13
 
         found = await s.say("搜索 大病救助金")
-        assert "第七条会员本人或直系亲属患重大疾病的" in found
+        assert "第七条　会员本人或直系亲属患重大疾病的" in found
         assert "来源：《职工之家工会工作制度汇编》 · 第三章 帮扶救助 › 第七条" in found
         assert ".docx" not in found
 
