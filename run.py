@@ -82,20 +82,43 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _content_build(seeds: Path, content_dir: Path) -> int:
+    """`content build`: a progress bar on a terminal, one line per file otherwise; then the summary."""
+    import time
+
+    from bot.content import build
+
+    tty = sys.stderr.isatty()
+    t0 = time.perf_counter()
+
+    def line(text: str) -> None:
+        if not tty or not text.startswith("  ") or "已跳过" in text:
+            print(("\r\033[K" if tty else "") + text, file=sys.stderr)
+
+    def bar(done: int, total: int, name: str) -> None:
+        if tty:
+            width = 30
+            filled = width * done // max(total, 1)
+            print(f"\r\033[K[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name[-40:]}",
+                  end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    try:
+        summary = build(seeds, content_dir, progress=line, step=bar)
+    except ContentError as e:
+        print(f"内容构建失败 / content build failed: {e}", file=sys.stderr)
+        return 1
+    print(f"用时 {time.perf_counter() - t0:.1f} 秒；运行中的机器人一分钟内自动换用新内容（或发送 /reload）",
+          file=sys.stderr)
+    return 0 if summary.practices else 1
+
+
 def _run(args: argparse.Namespace) -> int:
     cfg = _config(args.config)
     command = args.command or "serve"
     _logging(args.verbose, console=command in ("console", "content", "search", "suggestions"))
 
     if command == "content":
-        from bot.content import build
-
-        try:
-            summary = build(Path(args.seeds), cfg.content_dir, progress=lambda s: print(s, file=sys.stderr))
-        except ContentError as e:
-            print(f"内容构建失败 / content build failed: {e}", file=sys.stderr)
-            return 1
-        return 0 if summary.practices else 1
+        return _content_build(Path(args.seeds), cfg.content_dir)
     if command == "search":
         from bot.search import run_cli
 

@@ -85,10 +85,9 @@ async def run_private(name: str, limiter: BaseRateLimiter, n: int) -> dict[str, 
             start = time.monotonic()
             await push.tick(svc)
             elapsed = time.monotonic() - start
-            statuses = [
-                (svc.store.push_doc(f"tg:{c}") or {}).get("deliveries", {}).get(PUSH_AT.date().isoformat(), {}).get("status")
-                for c in chat_ids
-            ]
+            day = PUSH_AT.date().isoformat()
+            docs = [svc.store.push_doc(f"tg:{c}") or {} for c in chat_ids]
+            statuses = [d.get("deliveries", {}).get(day, {}).get("status") for d in docs]
             svc.close()
         await app.shutdown()
         delivered = {c.chat_id for c in api.calls if c.method == "sendMessage" and c.ok}

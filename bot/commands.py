@@ -27,9 +27,9 @@ __all__ = ["TABLE", "CALLBACKS", "TICKS", "Command", "Callback", "Pending", "Tic
 
 
 def _load_table() -> tuple[list[Command], list[Callback], list[Tick], Handler]:
-    from bot.handlers import basic, push, search, suggest
+    from bot.handlers import basic, push, reload, search, suggest
 
-    modules = (basic, push, search, suggest)
+    modules = (basic, push, search, suggest, reload)
     commands = [c for m in modules for c in getattr(m, "COMMANDS", [])]
     callbacks = [c for m in modules for c in getattr(m, "CALLBACKS", [])]
     ticks = [t for m in modules for t in getattr(m, "TICKS", [])]

@@ -1,8 +1,10 @@
-"""Content pipeline: seeds/*.txt (+ seeds/local/*.txt|md) -> content/ passages and practices; fast loading.
+"""Content pipeline: seeds/*.txt (+ seeds/local/*.txt|md|docx|pdf) -> content/ passages and practices.
 
-`build()` cleans the seed essays into passages (one per paragraph, headings as sections, broken lines
-rejoined, duplicates merged), resolves the hand-curated `content/practices.toml` into `practices.json`
-and writes a manifest. `load_content()` reads the built files at every start (no jieba, no parsing).
+`build()` cleans the seed essays and the operators' documents into passages (one per paragraph or article,
+headings as sections, broken lines rejoined, duplicates merged), names every document by its title
+(`content/titles.toml` overrides), resolves the hand-curated `content/practices.toml` (single practices and
+whole documents marked as practice sources) into `practices.json` and writes a manifest.
+`load_content()` reads the built files at every start (no jieba, no parsing).
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from bot import docs_import as D
+
 PASSAGES_FILE = "passages.jsonl"
 PRACTICES_FILE = "practices.json"
 PRACTICES_INPUT = "practices.toml"
 MANIFEST_FILE = "manifest.json"
+TITLES_FILE = "titles.toml"
+#: A passage of a document marked as a practice source joins the rotation if it has at least this many chars.
+SOURCE_MIN_CHARS = 60
 #: Files of the search engineer that also live in content/; they take part in `Content.version` if present.
 EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt")
 SECTION_SEP = " › "
@@ -103,13 +111,17 @@ class BuildSummary:
     passages: int
     duplicates_merged: int
     practices: int
+    #: (file, what to do / why) for every file that was not read.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (
+        lines = [
             f"内容构建完成：{self.files} 个文件，{self.passages} 个段落，合并重复 {self.duplicates_merged} 处，"
             f"{self.practices} 条每日一招 (files={self.files} passages={self.passages} "
-            f"duplicates_merged={self.duplicates_merged} practices={self.practices})"
-        )
+            f"duplicates_merged={self.duplicates_merged} practices={self.practices} skipped={len(self.skipped)})"
+        ]
+        lines += [f"  已跳过 {name}：{why}" for name, why in self.skipped]
+        return "\n".join(lines)
 
 
 # --- small text helpers -------------------------------------------------------------------------
@@ -170,11 +182,15 @@ def lead_phrase(text: str) -> str:
     return ""
 
 
+_ARTICLE_GAP_RE = re.compile(rf"^(第[{_CN_NUM}零〇两千\d]{{1,6}}条)[ \u3000]?(?=[{_CJK}“（(])")
+
+
 def normalise(text: str) -> str:
     """NFC, collapsed whitespace; the form ids are hashed from."""
     text = unicodedata.normalize("NFC", text)
     text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(f"(?<=[{_CJK}，。、；：！？“”‘’（）《》]) (?=[{_CJK}，。、；：！？“”‘’（）《》])", "", text)
+    text = re.sub(f"(?<=[{_CJK}，。、；：！？“”‘’（）《》]) (?=[{_CJK}，。、；：！？“”‘’（）《》])", "", text)
+    return _ARTICLE_GAP_RE.sub("\\1\u3000", text, count=1)  # 第五条 工会… -> 第五条　工会… (as printed)
 
 
 def passage_id(text: str) -> str:
@@ -322,6 +338,8 @@ class _Unit:
     section: tuple[str, ...]
     file: str
     order: tuple[int, int]
+    #: May merge with a near-identical unit (censored variants of essays); articles and table rows may not.
+    near: bool = True
 
 
 def _is_item(rest: str) -> bool:
@@ -517,20 +535,50 @@ def _near(a: str, b: str) -> bool:
     return sm.quick_ratio() >= 0.9 and sm.ratio() >= 0.9
 
 
+_GRAM = 4
+#: A 4-gram shared by more groups than this says nothing about near-duplication (too common).
+_GRAM_CAP = 300
+
+
+def _grams(skeleton: str) -> set[str]:
+    return {skeleton[i : i + _GRAM] for i in range(len(skeleton) - _GRAM + 1)}
+
+
+def _near_candidates(sk: str, gram_index: dict[str, list[int]]) -> list[int]:
+    """Groups sharing enough 4-grams with `sk` to possibly be a near duplicate, in group order."""
+    grams = _grams(sk)
+    if not grams:
+        return []
+    shared: Counter[int] = Counter()
+    for g in grams:
+        posting = gram_index.get(g)
+        if posting is not None and len(posting) <= _GRAM_CAP:
+            shared.update(posting)
+    need = max(1, len(grams) // 3)
+    return sorted(i for i, n in shared.items() if n >= need)
+
+
 def _dedupe(units: list[_Unit]) -> tuple[list[_Group], int]:
-    """Group exact and near-duplicate units; returns groups and how many units were merged away."""
+    """Group exact and near-duplicate units; returns groups and how many units were merged away.
+
+    Near duplicates are looked for only among units that allow it, through a 4-gram index (so the build
+    stays linear on thousands of pages) and checked with the exact similarity test."""
     groups: list[_Group] = []
     skeletons: list[str] = []
     by_skeleton: dict[str, int] = {}
+    gram_index: dict[str, list[int]] = {}
     merged = 0
     for unit in units:
         sk = _skeleton(unit.text)
         idx = by_skeleton.get(sk)
-        if idx is None:
-            idx = next((i for i, other in enumerate(skeletons) if _near(sk, other)), None)
+        if idx is None and unit.near and len(sk) >= 20:
+            idx = next((i for i in _near_candidates(sk, gram_index) if _near(sk, skeletons[i])), None)
         if idx is None:
             by_skeleton[sk] = len(groups)
             skeletons.append(sk)
+            if unit.near:
+                for g in _grams(sk):
+                    gram_index.setdefault(g, []).append(len(groups))
             groups.append(_Group([unit]))
         else:
             by_skeleton.setdefault(sk, idx)
@@ -539,26 +587,30 @@ def _dedupe(units: list[_Unit]) -> tuple[list[_Group], int]:
     return groups, merged
 
 
-def _source(file: str, section: tuple[str, ...]) -> str:
-    return f"{file} · {SECTION_SEP.join(section)}" if section else file
+def source_label(title: str, section: tuple[str, ...]) -> str:
+    """How a passage names where it comes from: `《标题》 · 章节` (never a file name)."""
+    if section and section[0] == title:
+        section = section[1:]
+    return f"《{title}》 · {SECTION_SEP.join(section)}" if section else f"《{title}》"
 
 
-def _to_passages(groups: list[_Group]) -> list[Passage]:
+def _to_passages(groups: list[_Group], titles: dict[str, str]) -> list[Passage]:
     """One Passage per group, in document order of the kept variant."""
     chosen = sorted(((g.best(), g) for g in groups), key=lambda bg: bg[0].order)
     passages: list[Passage] = []
     for best, group in chosen:
         files = tuple(sorted({u.file for u in group.variants}))
         section = SECTION_SEP.join(best.section)
-        passages.append(Passage(passage_id(best.text), section, best.text, _source(best.file, best.section), files))
+        source = source_label(titles[best.file], best.section)
+        passages.append(Passage(passage_id(best.text), section, best.text, source, files))
     return passages
 
 
 # --- practices ----------------------------------------------------------------------------------
 
 
-def _load_practice_specs(path: Path) -> list[dict[str, object]]:
-    """The [[practice]] tables of practices.toml."""
+def _load_practice_specs(path: Path) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The [[practice]] and [[source]] tables of practices.toml."""
     if not path.is_file():
         raise ContentError(f"缺少 {path}（每日一招清单）")
     try:
@@ -568,7 +620,54 @@ def _load_practice_specs(path: Path) -> list[dict[str, object]]:
     specs = data.get("practice", [])
     if not isinstance(specs, list):
         raise ContentError(f"{path}：practice 必须是 [[practice]] 表数组")
-    return specs
+    sources = data.get("source", [])
+    if not isinstance(sources, list) or not all(isinstance(x, dict) for x in sources):
+        raise ContentError(f"{path}：source 必须是 [[source]] 表数组")
+    return specs, sources
+
+
+def _unique_title(title: str, taken: set[str]) -> str:
+    """`title`, or `title（2）`… clipped to PRACTICE_TITLE_MAX, not yet in `taken`."""
+    n = 1
+    cand = _clip(title, PRACTICE_TITLE_MAX)
+    while cand in taken:
+        n += 1
+        suffix = f"（{n}）"
+        cand = _clip(title, PRACTICE_TITLE_MAX - len(suffix)) + suffix
+    return cand
+
+
+def _source_practices(
+    sources: list[dict[str, object]], passages: list[Passage], files: list[str], taken: set[str]
+) -> list[Practice]:
+    """Every substantial passage of a document marked `[[source]]` as a practice with a stable id
+    ('doc-' + the passage id, which is a hash of its text, so rotation state survives rebuilds)."""
+    out: list[Practice] = []
+    for spec in sources:
+        file = str(spec.get("file", "")).strip()
+        if file not in files:
+            raise ContentError(f"每日一招来源文件不存在：{file!r}（写 seeds/ 下的相对路径，如 local/制度汇编.docx）")
+        min_chars = spec.get("min_chars", SOURCE_MIN_CHARS)
+        tags = spec.get("tags", [])
+        if not isinstance(min_chars, int) or min_chars < 1:
+            raise ContentError(f"每日一招来源 {file}：min_chars 必须是正整数")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ContentError(f"每日一招来源 {file}：tags 必须是字符串列表")
+        for p in passages:
+            if file not in p.files or len(p.text) < min_chars or PLACEHOLDER_RE.search(p.text):
+                continue
+            numbered = enumerator(p.text)
+            body = p.text[len(numbered[1]) if numbered else 0 :]
+            label = D.ARTICLE_RE.match(p.text)
+            if label:  # 第九条：工会经费按规定比例拨缴
+                rest = p.text[label.end() :].strip()
+                lead = f"{label.group(0)}：{_first_clause(rest) or rest}"
+            else:
+                lead = p.title if p.title != _clip(p.text, TITLE_MAX) else _first_clause(body)
+            title = _unique_title(lead, taken)
+            taken.add(title)
+            out.append(Practice(f"doc-{p.id}", title, body, p.source, tuple(tags), (p.id,)))
+    return out
 
 
 def _resolve_practice(spec: dict[str, object], index: dict[str, Passage]) -> Practice:
@@ -599,10 +698,15 @@ def _resolve_practice(spec: dict[str, object], index: dict[str, Passage]) -> Pra
     return Practice(pid, title, body, first.source, tuple(tags), tuple(str(r) for r in refs))
 
 
-def _resolve_practices(specs: list[dict[str, object]], passages: list[Passage]) -> list[Practice]:
-    """All practices, checked for unique ids and titles."""
+def _resolve_practices(
+    specs: list[dict[str, object]], passages: list[Passage],
+    sources: list[dict[str, object]] | None = None, files: list[str] | None = None,
+) -> list[Practice]:
+    """All practices (curated ones, then those from source documents), checked for unique ids and titles."""
     index = {p.id: p for p in passages}
     practices = [_resolve_practice(spec, index) for spec in specs]
+    if sources:
+        practices += _source_practices(sources, passages, files or [], {p.title for p in practices})
     for attr in ("id", "title"):
         seen: set[str] = set()
         for practice in practices:
@@ -660,65 +764,172 @@ def _version(content_dir: Path) -> str:
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """seeds/*.txt then seeds/local/*.txt|*.md (README excluded), each group sorted by name."""
+    """seeds/*.txt then every file in seeds/local/ (README and hidden/temporary files excluded), sorted by name.
+
+    Unreadable formats (.doc, .wps) are listed too, so the build can say what to do with them."""
     files = sorted(p for p in seeds_dir.glob("*.txt") if p.is_file())
     local = seeds_dir / "local"
     if local.is_dir():
         files += sorted(
             p
             for p in local.iterdir()
-            if p.is_file() and p.suffix.lower() in (".txt", ".md") and p.stem.lower() != "readme"
+            if p.is_file()
+            and p.suffix.lower() in (*D.READABLE, *D.UNSUPPORTED)
+            and p.stem.lower() != "readme"
+            and not p.name.startswith((".", "~$"))
         )
     return files
 
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        try:
-            return path.read_text(encoding="gb18030")
-        except UnicodeDecodeError as exc:
-            raise ContentError(f"{path} 不是 UTF-8 或 GB18030 文本") from exc
+        return D.decode_text(path.read_bytes())
+    except D.Unreadable as exc:
+        raise ContentError(f"{path} 不是 UTF-8 或 GB18030 文本") from exc
 
 
-def _collect(files: Iterable[Path], seeds_dir: Path, progress: Callable[[str], None]) -> tuple[list[_Unit], int]:
-    """Parse every seed file into units; returns units and the number of dropped teaser lines."""
+def _doc_units(doc: D.Doc, file: str, file_no: int) -> list[_Unit]:
+    """Units of a structured document: headings become sections, an article (with the paragraphs that
+    follow it) one passage whose section ends with its number, a table row one passage."""
+    stack: list[tuple[int, str]] = []
     units: list[_Unit] = []
-    dropped = 0
+    article: _Unit | None = None
+    for block in doc.blocks:
+        if block.kind == "heading":
+            stack = [s for s in stack if s[0] < block.level]
+            numbered = enumerator(block.text)  # 一、帮扶对象 -> 帮扶对象; 第一章 总则 stays whole
+            title = block.text[len(numbered[1]) :] if numbered and numbered[0] != "chapter" else block.text
+            stack.append((block.level, title.rstrip("。：:；;").strip() or block.text))
+            article = None
+            continue
+        section = tuple(t for _, t in stack)
+        text = normalise(_clean_inline(block.text))
+        if not text:
+            continue
+        if block.kind == "para" and article is not None:
+            article.text = normalise(D.join_lines(article.text, text))
+            continue
+        article = None
+        label = D.ARTICLE_RE.match(text) if block.kind == "article" else None
+        unit = _Unit(text, section + ((label.group(0),) if label else ()), file, (file_no, len(units)),
+                     near=block.kind == "para")
+        units.append(unit)
+        if label:
+            article = unit
+    return units
+
+
+def _load_titles(content_dir: Path) -> dict[str, str]:
+    """content/titles.toml: `[titles]` file (relative to seeds/) = "标题"."""
+    path = content_dir / TITLES_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path} 格式错误：{str(exc).splitlines()[0]}") from exc
+    titles = data.get("titles", {})
+    if not isinstance(titles, dict) or not all(isinstance(v, str) and v.strip() for v in titles.values()):
+        raise ContentError(f"{path}：[titles] 里每一项应是 \"文件\" = \"标题\"")
+    return {str(k): v.strip() for k, v in titles.items()}
+
+
+@dataclass
+class _Collected:
+    units: list[_Unit]
+    dropped: int
+    titles: dict[str, str]
+    read: list[str]
+    skipped: list[tuple[str, str]]
+
+
+def _drop_first_line(raw: str) -> str:
+    """`raw` without its first non-blank line."""
+    lines = raw.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    return "\n".join(lines[first + 1 :])
+
+
+def _parse_file(path: Path, name: str, no: int) -> tuple[list[_Unit], int, str]:
+    """Units, dropped teaser lines and the title found in one file; raises D.Unsupported / D.Unreadable."""
+    suffix = path.suffix.lower()
+    if suffix in D.UNSUPPORTED:
+        raise D.Unsupported(D.UNSUPPORTED[suffix])
+    if suffix == ".docx":
+        doc = D.read_docx(path)
+        return _doc_units(doc, name, no), 0, doc.title
+    if suffix == ".pdf":
+        doc = D.read_pdf(path)
+        return _doc_units(doc, name, no), 0, doc.title
+    try:
+        raw = D.decode_text(path.read_bytes())
+    except OSError as exc:
+        raise D.Unreadable(f"读取失败（{exc.strerror}）") from exc
+    if suffix == ".md":
+        heading = re.search(r"^#\s+(.+?)\s*#*$", raw, re.M)
+        return _parse_md(raw, name, no), 0, _md_inline(heading.group(1)).strip() if heading else ""
+    title = D.text_title(raw)
+    if title:  # the title line names the document; it is not a passage of it
+        raw = _drop_first_line(raw)
+    found, teasers = _parse_txt(raw, name, no)
+    return found, teasers, title
+
+
+def _collect(
+    files: Iterable[Path], seeds_dir: Path, overrides: dict[str, str],
+    progress: Callable[[str], None], step: Callable[[int, int, str], None] | None = None,
+) -> _Collected:
+    """Parse every seed file into units; unreadable files are skipped and named."""
+    files = list(files)
+    out = _Collected([], 0, {}, [], [])
     for no, path in enumerate(files):
         name = path.relative_to(seeds_dir).as_posix()
-        raw = _read(path)
-        if path.suffix.lower() == ".md":
-            found = _parse_md(raw, name, no)
-        else:
-            found, teasers = _parse_txt(raw, name, no)
-            dropped += teasers
-        progress(f"  {name}: {len(found)} 段")
-        units.extend(found)
-    return units, dropped
+        try:
+            found, teasers, title = _parse_file(path, name, no)
+        except (D.Unsupported, D.Unreadable) as exc:
+            out.skipped.append((name, str(exc)))
+            progress(f"  已跳过 {name}：{exc}")
+            if step:
+                step(no + 1, len(files), name)
+            continue
+        out.dropped += teasers
+        out.read.append(name)
+        out.titles[name] = overrides.get(name) or title or path.stem
+        progress(f"  {name}: {len(found)} 段 《{out.titles[name]}》")
+        if step:
+            step(no + 1, len(files), name)
+        out.units.extend(found)
+    return out
 
 
 def build(
     seeds_dir: Path = Path("seeds"),
     content_dir: Path = Path("content"),
     progress: Callable[[str], None] = print,
+    step: Callable[[int, int, str], None] | None = None,
 ) -> BuildSummary:
-    """Turn the seed documents into content/passages.jsonl, practices.json and manifest.json."""
+    """Turn the seed documents into content/passages.jsonl, practices.json and manifest.json.
+
+    `progress` gets one line per file and the summary; `step(done, total, file)` (optional) drives a
+    progress bar. Files that cannot be read are skipped and listed in the summary; the rest is built."""
     seeds_dir, content_dir = Path(seeds_dir), Path(content_dir)
     files = seed_files(seeds_dir)
     if not files:
         raise ContentError(f"{seeds_dir} 里没有 .txt 种子文件")
     progress(f"读取 {len(files)} 个文件（{seeds_dir}）…")
-    units, teasers = _collect(files, seeds_dir, progress)
-    groups, merged = _dedupe(units)
-    passages = _to_passages(groups)
-    practices = _resolve_practices(_load_practice_specs(content_dir / PRACTICES_INPUT), passages)
+    got = _collect(files, seeds_dir, _load_titles(content_dir), progress, step)
+    if not got.units:
+        raise ContentError(f"{seeds_dir} 里没有可读取的内容")
+    groups, merged = _dedupe(got.units)
+    passages = _to_passages(groups, got.titles)
+    specs, sources = _load_practice_specs(content_dir / PRACTICES_INPUT)
+    practices = _resolve_practices(specs, passages, sources, got.read)
     passages_text = "".join(_dumps(_passage_dict(p)) + "\n" for p in passages)
     practices_text = _dumps([_practice_dict(p) for p in practices], indent=2) + "\n"
-    summary = BuildSummary(len(files), len(passages), merged + teasers, len(practices))
-    manifest = {
-        "files": [f.relative_to(seeds_dir).as_posix() for f in files],
+    summary = BuildSummary(len(got.read), len(passages), merged + got.dropped, len(practices), got.skipped)
+    manifest: dict[str, object] = {
+        "files": got.read,
+        "titles": {name: got.titles[name] for name in got.read},
         "counts": {
             "files": summary.files,
             "passages": summary.passages,
@@ -730,6 +941,8 @@ def build(
             PRACTICES_FILE: _sha256(practices_text.encode("utf-8")),
         },
     }
+    if got.skipped:
+        manifest["skipped"] = {name: why for name, why in got.skipped}
     content_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(content_dir / PASSAGES_FILE, passages_text)
     _write_atomic(content_dir / PRACTICES_FILE, practices_text)

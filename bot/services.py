@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
-from bot.content import Content, load_content
+from bot.content import MANIFEST_FILE, Content, load_content
 from bot.core import DeliveryError, Reply, Sender, platform_of
 from bot.store import Store
 
@@ -35,6 +35,8 @@ class Services:
     #: Guided flows waiting for a user's next message: (chat_id, user_id) -> table.Pending.
     pending: dict[tuple[str, str], Any] = field(default_factory=dict)
     _search: SearchEngine | None = None
+    #: (mtime_ns, size) of content/manifest.json when the content in use was loaded.
+    _content_stamp: tuple[int, int] | None = None
 
     @property
     def sender(self) -> Sender | None:
@@ -84,6 +86,38 @@ class Services:
             )
         return self._search
 
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = (self.config.content_dir / MANIFEST_FILE).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def content_changed(self) -> bool:
+        """Whether `python run.py content build` has written a new manifest since the content was loaded."""
+        stamp = self._manifest_stamp()
+        return stamp is not None and stamp != self._content_stamp
+
+    def read_content(self) -> tuple[Content, tuple[int, int] | None]:
+        """The content now in content/ and its manifest stamp (reads files only; safe off the event loop)."""
+        stamp = self._manifest_stamp()
+        return load_content(self.config.content_dir), stamp
+
+    def reload_content(self, fresh: tuple[Content, tuple[int, int] | None] | None = None) -> bool:
+        """Re-read content/ (or take `fresh` from read_content); if it changed, swap it in and drop the search
+        engine (rebuilt on next use). Call it on the event loop so no handler sees the swap half-way.
+
+        Rotation state lives in the store under stable practice ids, so it survives; a practice that is gone
+        is simply not picked any more. Raises ContentError (the old content stays in use)."""
+        content, stamp = fresh if fresh is not None else self.read_content()
+        with _SEARCH_LOCK:
+            self._content_stamp = stamp
+            if content.version == self.content.version:
+                return False
+            self.content = content
+            self._search = None
+        return True
+
     async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
         """Whether `user_id` administers `chat_id` (False when the platform cannot tell)."""
         check = self.admin_checks.get(platform_of(chat_id))
@@ -100,6 +134,6 @@ class Services:
 
 def create_services(config: Config, clock: Callable[[], datetime] | None = None) -> Services:
     """Load content and open the store for `config`."""
-    content = load_content(config.content_dir)
-    store = Store(config.data_dir)
-    return Services(config=config, content=content, store=store, clock=clock)
+    svc = Services(config=config, content=load_content(config.content_dir), store=Store(config.data_dir), clock=clock)
+    svc._content_stamp = svc._manifest_stamp()
+    return svc

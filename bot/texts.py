@@ -288,6 +288,22 @@ def push_status(
     return "\n".join(lines)
 
 
+# --- content reload (issue 12) -------------------------------------------------------------------
+RELOAD_HELP = "重新加载内容（重建 content/ 之后立即生效，无需重启）"
+RELOAD_OFFICERS_ONLY = "抱歉，/reload 仅供工会干部使用。"
+
+
+def reload_done(changed: bool, passages: int, practices: int) -> str:
+    """The answer to /reload: whether anything changed, and the counts now in use."""
+    head = "内容已重新加载" if changed else "内容没有变化"
+    return f"{head}：{passages} 个段落，{practices} 条每日一招。"
+
+
+def reload_failed(reason: str) -> str:
+    """/reload could not read the rebuilt content; the old content stays in use."""
+    return f"重新加载失败：{escape(reason)}\n仍在使用原来的内容。请检查后重新运行 python run.py content build。"
+
+
 # --- search -----------------------------------------------------------------------------------
 
 SEARCH_HELP = "按关键词检索工会工作资料"

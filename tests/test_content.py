@@ -14,6 +14,7 @@ from bot.content import (
     PASSAGES_FILE,
     PRACTICES_FILE,
     PRACTICES_INPUT,
+    TITLES_FILE,
     Content,
     ContentError,
     build,
@@ -29,9 +30,10 @@ PLACEHOLDER = re.compile(r"[_＿*＊]")
 
 
 def _content_dir(tmp: Path) -> Path:
-    """A fresh content dir holding only the hand-curated practices.toml."""
+    """A fresh content dir holding only the hand-curated practices.toml and titles.toml."""
     tmp.mkdir(parents=True, exist_ok=True)
     shutil.copy(CONTENT / PRACTICES_INPUT, tmp / PRACTICES_INPUT)
+    shutil.copy(CONTENT / TITLES_FILE, tmp / TITLES_FILE)
     return tmp
 
 
@@ -189,7 +191,7 @@ def test_local_markdown_document_is_added_on_rebuild(tmp_path: Path) -> None:
     content = load_content(tmp_path / "content")
     home = next(p for p in content.passages if "职工小家，配备微波炉" in p.text)
     assert home.section == "我厂经验 › 职工小家"
-    assert home.files == ("local/经验.md",) and home.source.startswith("local/经验.md")
+    assert home.files == ("local/经验.md",) and home.source == "《我厂经验》 · 职工小家"
     assert _with(content, "每月开一次小家会。")
     assert not _with(content, "这段说明不应被收录")
     assert summary.files == 3
