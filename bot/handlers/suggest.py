@@ -49,12 +49,9 @@ def _private_only(req: Request) -> list[Reply]:
     return [Reply(texts.SG_PRIVATE_ONLY, buttons=[[Button(texts.SG_BTN_OPEN_PRIVATE, url=_deeplink(req))]])]
 
 
-def _notify(req: Request, rec: dict[str, Any], note: str) -> list[Reply]:
+def _notify(req: Request, svc: Services, rec: dict[str, Any], note: str) -> list[Reply]:
     """The private message to a named proposer about a status change (none for anonymous)."""
-    pid = rec.get("proposer_id")
-    if rec.get("anonymous") or pid is None or pid == req.user_id:
-        return []
-    return [Reply(texts.sg_notify(rec["number"], rec["status"], note, rec["text"]), chat_id=pid)]
+    return sg.notices(svc, rec, note, req.user_id)
 
 
 # --- submitting --------------------------------------------------------------------------------
@@ -232,7 +229,7 @@ async def _page(req: Request, svc: Services, page: int, edit: bool) -> list[Repl
     return [Reply(text, buttons=rows, edit=edit)]
 
 
-def _detail(rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
+def _detail(svc: Services, rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
     number = rec["number"]
     actions = [
         Button(sg.ACTION_LABELS[a], data=f"{PREFIX}:t:{number}:{a}")
@@ -240,9 +237,15 @@ def _detail(rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
         if rec["status"] == need
     ]
     rows = [actions] if actions else []
+    if rec["status"] in sg.PUBLISHABLE:
+        public = sg.field_of(rec, "public")
+        label = texts.SG_BTN_UNPUBLIC if public else texts.SG_BTN_PUBLIC
+        rows.append([Button(label, data=f"{PREFIX}:o:{number}:{'0' if public else '1'}")])
     note_btn = Button(texts.SG_BTN_NOTE, data=f"{PREFIX}:n:{number}")
     rows.append([note_btn, Button(texts.SG_BTN_BACK, data=f"{PREFIX}:p:0")])
-    return Reply(texts.sg_detail(rec), buttons=rows, edit=edit, toast=toast)
+    due = sg.deadline(rec, svc.config).astimezone(svc.config.tz).strftime("%Y-%m-%d")
+    extra = texts.sg_detail_extra(due, sg.is_overdue(rec, svc.config, svc.now()), sg.field_of(rec, "major"), rec)
+    return Reply(texts.sg_detail(rec, extra), buttons=rows, edit=edit, toast=toast)
 
 
 async def review(req: Request, svc: Services, args: str) -> list[Reply]:
@@ -253,7 +256,7 @@ async def review(req: Request, svc: Services, args: str) -> list[Reply]:
     parsed = sg.parse_number(args)
     if parsed is not None:
         try:
-            return [_detail(await sg.get_for_review(svc, parsed[0], req.user_id), edit=False)]
+            return [_detail(svc, await sg.get_for_review(svc, parsed[0], req.user_id), edit=False)]
         except sg.SuggestError as e:
             return [Reply(str(e))]
     return await _page(req, svc, 0, edit=False)
@@ -266,8 +269,8 @@ async def _apply(req: Request, svc: Services, number: str, action: str, note: st
     except sg.SuggestError as e:
         return [Reply(str(e), toast=texts.BUTTON_EXPIRED if edit else None)]
     done = texts.sg_changed(number, rec["status"])
-    head = _detail(rec, edit=edit, toast=done) if edit else Reply(done)
-    return [head, *_notify(req, rec, note)]
+    head = _detail(svc, rec, edit=edit, toast=done) if edit else Reply(done)
+    return [head, *_notify(req, svc, rec, note)]
 
 
 async def _reason_text(req: Request, svc: Services, text: str) -> list[Reply]:
@@ -306,7 +309,13 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
     except sg.SuggestError as e:
         return [Reply(str(e), toast=texts.SG_NOT_OFFICER_OF)]
     if action == "v":
-        return [_detail(rec, edit=True)]
+        return [_detail(svc, rec, edit=True)]
+    if action == "o":
+        try:
+            rec = await sg.set_public(svc, number, req.user_id, req.user_name, act == "1")
+        except sg.SuggestError as e:
+            return [Reply(str(e), toast=texts.BUTTON_EXPIRED)]
+        return [_detail(svc, rec, edit=True, toast=texts.sg_action_public(act == "1"))]
     if action == "n":
         flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="note", number=number)
         return [Reply(texts.sg_ask_note(number))]
@@ -347,9 +356,46 @@ async def on_button(req: Request, svc: Services, rest: str) -> list[Reply]:
     action, _, arg = rest.partition(":")
     if action in ("c", "s", "k", "x"):
         return await _flow_button(req, svc, action, arg)
-    if action in ("p", "v", "t", "n"):
+    if action in ("p", "v", "t", "n", "o"):
         return await _review_button(req, svc, action, arg)
+    if action == "f":
+        return _rate_button(req, svc, arg)
     return [Reply(toast=texts.BUTTON_EXPIRED)]
+
+
+# --- lifecycle additions: satisfaction, 采纳公示, the desk link (issue 11) -------------------------------
+
+
+def _rate_button(req: Request, svc: Services, arg: str) -> list[Reply]:
+    """`sg:f:<number>:<i>`: the named proposer rates the answer 满意 / 基本满意 / 不满意."""
+    number, _, choice = arg.partition(":")
+    try:
+        rec = sg.rate(svc, number, req.user_id, int(choice) if choice.isdigit() else -1)
+    except sg.SuggestError as e:
+        return [Reply(toast=str(e))]
+    return [Reply(texts.sg_rated(number, rec["satisfaction"]), edit=True, toast=texts.SG_RATED_TOAST)]
+
+
+async def adopted(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/adopted (采纳公示): the adopted suggestions officers published; proposers named only if they signed."""
+    items = sg.published(svc)
+    if not items:
+        return [Reply(texts.SG_ADOPTED_EMPTY)]
+    return [Reply(texts.sg_adopted(items[:10], len(items)))]
+
+
+async def desk(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/desk (工作台): a configured officer gets a one-time login link to the web desk (private chat only)."""
+    from bot.desk import links
+
+    if not req.is_private:
+        return _private_only(req)
+    if req.user_id not in svc.config.bot.officers:
+        return [Reply(texts.DESK_NOT_OFFICER)]
+    if not svc.config.desk.enabled or not svc.config.desk.public_url:
+        return [Reply(texts.DESK_DISABLED)]
+    url = links.login_url(svc, links.create(svc, req.user_id, req.user_name))
+    return [Reply(texts.desk_link(url, links.LINK_MINUTES))]
 
 
 # --- export & statistics --------------------------------------------------------------------------
@@ -471,6 +517,8 @@ COMMANDS = [
     Command("note", ("备注",), texts.SG_HELP_NOTE, note, usage=texts.SG_USAGE_NOTE, menu=False, **_OFFICER),
     Command("export", ("导出",), texts.SG_HELP_EXPORT, export, usage="/export", **_OFFICER),
     Command("stats", ("统计",), texts.SG_HELP_STATS, stats, usage="/stats", **_OFFICER),
+    Command("adopted", ("采纳公示",), texts.SG_HELP_ADOPTED, adopted, usage="/adopted"),
+    Command("desk", ("工作台",), texts.SG_HELP_DESK, desk, usage="/desk", **_OFFICER),
 ]
 CALLBACKS = [Callback(PREFIX, on_button)]
 TICKS = [overdue_tick]
