@@ -308,9 +308,16 @@ def build_application(config: Config, services: Services) -> Application:
             )
         # Load (or build) the search index in the background, so the first search is quick.
         asyncio.get_running_loop().run_in_executor(None, lambda: services.search)
+        if config.desk.enabled:  # the officers' web desk (bot/desk), in this event loop
+            from bot.desk import DeskServer
+
+            app.bot_data["desk"] = DeskServer(services)
+            await app.bot_data["desk"].start()
         log.info("bot @%s ready", app.bot.username)
 
     async def post_shutdown(app: Application) -> None:
+        if app.bot_data.get("desk") is not None:
+            await app.bot_data.pop("desk").stop()
         services.close()
 
     app = (

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from bot.config import ConfigError
 from bot.desk.app import build_app
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class DeskError(Exception):
+class DeskError(ConfigError):
     """The desk could not start (e.g. its port is taken); the message is one line for the operator."""
 
 
