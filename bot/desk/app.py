@@ -253,8 +253,20 @@ def build_app(svc: Services) -> Starlette:
         log.error("desk: a page failed: %s", type(exc).__name__)  # no traceback values: they may hold names
         return HTMLResponse(env.get_template("message.html").render(text=L["error"], officer=None), 500)
 
+    async def font(request: Request) -> Response:
+        """The bundled Noto Sans SC, for browsers without a Chinese font (the CSS tries local fonts first)."""
+        from starlette.responses import FileResponse
+
+        from bot.export import find_cjk_font
+
+        path = find_cjk_font()
+        if path is None or path.suffix not in (".otf", ".ttf"):
+            raise HTTPException(404)
+        return FileResponse(path, media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
+
     routes = [
         Route("/", index),
+        Route("/static/cjk.otf", font),
         Route("/login/{token}", login_page, methods=["GET"]),
         Route("/login/{token}", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
