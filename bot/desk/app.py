@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from bot import suggestions as sg
 from bot import texts
 from bot.desk import links
-from bot.desk.query import NONE, Filter, desk_stats, paginate
+from bot.desk.query import NONE, Filter, desk_stats
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -124,11 +124,9 @@ def build_app(svc: Services) -> Starlette:
     async def index(request: Request) -> Response:
         officer(request)
         f = Filter.parse(request.query_params)
-        records = svc.store.suggestions_all()
         now = svc.now()
-        shown = f.apply(records, svc.config, now)
-        pg = paginate(shown, f.page)
-        sources = sorted({r.get("chat_title") or "" for r in records if r.get("chat_id") is not None} - {""})
+        pg = f.page_of(svc.store, svc.config, now)
+        sources = sorted(t for t in svc.store.suggestions_values("chat_title") if t)
         rows = [({**sg.FIELDS, **r}, sg.deadline(r, svc.config), sg.is_overdue(r, svc.config, now)) for r in pg.items]
         return page(
             request, "list.html", f=f, pg=pg, rows=rows, sources=sources, none=NONE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from bot import texts
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.store import Store
 
 PAGE_SIZE = 20
 SORTS = ("new", "old", "deadline", "number")
@@ -106,16 +107,30 @@ class Filter:
                 return False
         return True
 
+    def order(self, config: Config) -> tuple[Callable[[Mapping[str, Any]], Any], bool]:
+        """(sort key, reverse) of the chosen order."""
+        if self.sort == "deadline":
+            return (lambda r: sg.deadline(r, config)), False  # type: ignore[arg-type]
+        if self.sort == "number":
+            return (lambda r: (r.get("year", 0), r.get("seq", 0))), False
+        return (lambda r: (r["created"], r.get("seq", 0))), self.sort == "new"
+
     def apply(self, records: list[dict[str, Any]], config: Config, now: datetime) -> list[dict[str, Any]]:
         """The matching records in the chosen order."""
-        out = [r for r in records if self.matches(r, config, now)]
-        if self.sort == "deadline":
-            out.sort(key=lambda r: sg.deadline(r, config))
-        elif self.sort == "number":
-            out.sort(key=lambda r: (r.get("year", 0), r.get("seq", 0)))
-        else:
-            out.sort(key=lambda r: (r["created"], r.get("seq", 0)), reverse=self.sort == "new")
-        return out
+        key, reverse = self.order(config)
+        return sorted((r for r in records if self.matches(r, config, now)), key=key, reverse=reverse)
+
+    def page_of(self, store: Store, config: Config, now: datetime, size: int = PAGE_SIZE) -> Page:
+        """The chosen page of the matching suggestions, read from the store without copying the others."""
+        key, reverse = self.order(config)
+        select = lambda r: self.matches(r, config, now)  # type: ignore[arg-type]  # noqa: E731
+        page = max(self.page, 1)
+        total, items = store.suggestions_page(select, key, reverse, (page - 1) * size, size)
+        pages = max(1, math.ceil(total / size))
+        if page > pages:  # past the end (e.g. an old link): the last page
+            page = pages
+            total, items = store.suggestions_page(select, key, reverse, (page - 1) * size, size)
+        return Page(items, page, pages, total)
 
 
 @dataclass(frozen=True)
