@@ -855,6 +855,15 @@ def sg_detail_extra(deadline: str, overdue: bool, major: bool, rec: dict) -> str
     return "\n".join(lines)
 
 
+def sg_stats_more(implementation: float | None, satisfaction: float | None, overdue: int, benefit: float) -> str:
+    """/stats: the lifecycle figures under the table."""
+    pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
+    return (
+        f"实施率 {pct(implementation)} · 满意率 {pct(satisfaction)} · 超期未答复 {overdue} 条"
+        f" · 经济效益合计 {sg_money(benefit)}"
+    )
+
+
 def desk_link(url: str, minutes: int) -> str:
     """The one-time desk login link sent to an officer."""
     return (

@@ -131,6 +131,8 @@ async def test_satisfaction_after_reject_and_done_feeds_the_rate(svc: Services) 
     st = desk_stats(svc.store.suggestions_all(), svc.config, svc.now())
     assert st.rated == 2 and st.satisfaction_rate == 0.5
     assert st.adoption_rate == 0.5 and st.implementation_rate == 1.0
+    chat_stats = text_of(await say(svc, pm(OFFICER, "/stats", name="李干事")))
+    assert "实施率 100.0%" in chat_stats and "满意率 50.0%" in chat_stats
 
 
 async def test_merge_tells_both_named_proposers(svc: Services) -> None:

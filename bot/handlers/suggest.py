@@ -445,6 +445,10 @@ async def stats(req: Request, svc: Services, args: str) -> list[Reply]:
         return [Reply(texts.SG_STATS_EMPTY)]
     st = compute_stats(records, svc.config.tz)
     table = texts.sg_stats_table(st.by_status, st.by_category, st.by_month, st.adoption_rate, st.total)
+    from bot.desk.query import desk_stats
+
+    more = desk_stats(records, svc.config, svc.now())
+    table += "\n" + texts.sg_stats_more(more.implementation_rate, more.satisfaction_rate, more.overdue, more.benefit)
     try:
         png = await asyncio.to_thread(render_chart, st)
     except Exception:  # noqa: BLE001 - a broken chart must not cost the officer the numbers
