@@ -726,6 +726,10 @@ SG_HELP_DESK = "干部：获取工作台（网页）一次性登录链接（私�
 SG_RATED_TOAST = "感谢评价！"
 SG_ADOPTED_EMPTY = "目前没有公示的采纳建议。"
 SG_BTN_PUBLIC = "📢 公示"
+SG_BTN_MAJOR = "标为重大"
+SG_BTN_UNMAJOR = "取消重大"
+SG_BTN_DEPARTMENT = "承办部门"
+SG_BTN_BACK_DETAIL = "« 返回"
 SG_BTN_UNPUBLIC = "撤回公示"
 DESK_DISABLED = "工作台（网页）未启用：请运维人员在 config.toml 的 [desk] 中设置 enabled = true 和 public_url。"
 DESK_NOT_OFFICER = "只有配置的工会干部（config.toml [bot] officers）才能使用工作台。"
@@ -814,6 +818,11 @@ def sg_notify_merged_in(number: str, other: str, text: str) -> str:
         f"📬 另一条相同内容的建议 {escape(other)} 已并入你的合理化建议 <b>{escape(number)}</b> 一并处理。"
         f"\n<blockquote>{escape(_clip(text, 200))}</blockquote>"
     )
+
+
+def sg_choose_department(number: str) -> str:
+    """Chat: pick the handling department of a suggestion."""
+    return f"请选择 <b>{escape(number)}</b> 的承办部门："
 
 
 def sg_rated(number: str, label: str) -> str:

@@ -161,3 +161,18 @@ async def test_records_stored_before_the_lifecycle_fields_still_load(svc: Servic
     assert "答复期限：2025-12-31（已超期）" in view
     assert [r["number"] for r in sg.overdue(svc)] == ["JY-2025-0001"]
     assert desk_stats(svc.store.suggestions_all(), svc.config, svc.now()).overdue == 1
+
+
+async def test_chat_review_sets_department_and_major(svc: Services) -> None:
+    n = await submit(svc, MEMBER, "锅炉房巡检记录改为电子化，减少纸质台账")
+    view = await say(svc, pm(OFFICER, f"/review {n}", name="李干事"))
+    picker = await say(svc, pm(OFFICER, data=button(view, "承办部门"), name="李干事"))
+    assert "请选择" in picker[0].text
+    done = await say(svc, pm(OFFICER, data=button(picker, "设备管理部"), name="李干事"))
+    assert "承办部门：设备管理部" in done[0].text
+    major = await say(svc, pm(OFFICER, data=button(done, "标为重大"), name="李干事"))
+    assert "重大建议" in major[0].text and "2026-05-31" in major[0].text
+    rec = svc.store.suggestion_get(n)
+    assert rec and rec["department"] == "设备管理部" and rec["major"]
+    assert (await say(svc, pm(MEMBER, data=f"sg:d:{n}:0")))[0].toast  # a member's press does nothing
+    assert svc.store.suggestion_get(n)["history"][-1]["by_name"] == "李干事"  # type: ignore[index]

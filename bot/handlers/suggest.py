@@ -237,10 +237,19 @@ def _detail(svc: Services, rec: dict[str, Any], edit: bool, toast: str | None = 
         if rec["status"] == need
     ]
     rows = [actions] if actions else []
+    extra_row = []
     if rec["status"] in sg.PUBLISHABLE:
         public = sg.field_of(rec, "public")
         label = texts.SG_BTN_UNPUBLIC if public else texts.SG_BTN_PUBLIC
-        rows.append([Button(label, data=f"{PREFIX}:o:{number}:{'0' if public else '1'}")])
+        extra_row.append(Button(label, data=f"{PREFIX}:o:{number}:{'0' if public else '1'}"))
+    if rec["status"] in sg.UNDECIDED:
+        major = sg.field_of(rec, "major")
+        label = texts.SG_BTN_UNMAJOR if major else texts.SG_BTN_MAJOR
+        extra_row.append(Button(label, data=f"{PREFIX}:m:{number}:{'0' if major else '1'}"))
+    if rec["status"] != sg.MERGED and svc.config.suggestions.departments:
+        extra_row.append(Button(texts.SG_BTN_DEPARTMENT, data=f"{PREFIX}:d:{number}"))
+    if extra_row:
+        rows.append(extra_row)
     note_btn = Button(texts.SG_BTN_NOTE, data=f"{PREFIX}:n:{number}")
     rows.append([note_btn, Button(texts.SG_BTN_BACK, data=f"{PREFIX}:p:0")])
     due = sg.deadline(rec, svc.config).astimezone(svc.config.tz).strftime("%Y-%m-%d")
@@ -310,12 +319,16 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
         return [Reply(str(e), toast=texts.SG_NOT_OFFICER_OF)]
     if action == "v":
         return [_detail(svc, rec, edit=True)]
-    if action == "o":
+    if action in ("o", "m"):
+        setter = sg.set_public if action == "o" else sg.set_major
+        label = texts.sg_action_public if action == "o" else texts.sg_action_major
         try:
-            rec = await sg.set_public(svc, number, req.user_id, req.user_name, act == "1")
+            rec = await setter(svc, number, req.user_id, req.user_name, act == "1")
         except sg.SuggestError as e:
             return [Reply(str(e), toast=texts.BUTTON_EXPIRED)]
-        return [_detail(svc, rec, edit=True, toast=texts.sg_action_public(act == "1"))]
+        return [_detail(svc, rec, edit=True, toast=label(act == "1"))]
+    if action == "d":
+        return await _department(req, svc, rec, act)
     if action == "n":
         flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="note", number=number)
         return [Reply(texts.sg_ask_note(number))]
@@ -326,6 +339,23 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
         flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="reject", number=number)
         return [Reply(texts.sg_ask_reason(number))]
     return await _apply(req, svc, number, act, "", edit=True)
+
+
+async def _department(req: Request, svc: Services, rec: dict[str, Any], choice: str) -> list[Reply]:
+    """`sg:d:<number>` shows the configured departments as buttons; `sg:d:<number>:<i>` assigns one."""
+    number, departments = rec["number"], svc.config.suggestions.departments
+    if not choice:
+        buttons = [Button(d, data=f"{PREFIX}:d:{number}:{i}") for i, d in enumerate(departments)]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([Button(texts.SG_BTN_BACK_DETAIL, data=f"{PREFIX}:v:{number}")])
+        return [Reply(texts.sg_choose_department(number), buttons=rows, edit=True)]
+    if not choice.isdigit() or int(choice) >= len(departments):
+        return [Reply(toast=texts.BUTTON_EXPIRED)]
+    try:
+        rec = await sg.set_department(svc, number, req.user_id, req.user_name, departments[int(choice)])
+    except sg.SuggestError as e:
+        return [Reply(str(e), toast=texts.BUTTON_EXPIRED)]
+    return [_detail(svc, rec, edit=True, toast=texts.SG_ACTION_DEPARTMENT)]
 
 
 async def _numbered(req: Request, svc: Services, args: str, usage: str) -> tuple[str, str] | list[Reply]:
@@ -356,7 +386,7 @@ async def on_button(req: Request, svc: Services, rest: str) -> list[Reply]:
     action, _, arg = rest.partition(":")
     if action in ("c", "s", "k", "x"):
         return await _flow_button(req, svc, action, arg)
-    if action in ("p", "v", "t", "n", "o"):
+    if action in ("p", "v", "t", "n", "o", "m", "d"):
         return await _review_button(req, svc, action, arg)
     if action == "f":
         return _rate_button(req, svc, arg)
