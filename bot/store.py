@@ -729,6 +729,23 @@ class Store:
             table.update(_clone(data), doc_ids=[doc.doc_id])
             return result
 
+    def suggestions_update_many(self, numbers: list[str], fn: Callable[[dict[str, dict[str, Any]]], Any]) -> Any:
+        """Atomically let `fn` change copies of several suggestions ({number: record}); one durable write.
+
+        Raises KeyError if any is missing. Nothing is written if `fn` raises.
+        """
+        with self.lock:
+            table = self.db.table(SUGGEST_TABLE)
+            data: dict[str, dict[str, Any]] = {}
+            for number in numbers:
+                doc = table.get(Query().number == number)
+                if doc is None:
+                    raise KeyError(number)
+                data[number] = _clone(dict(doc))
+            result = fn(data)
+            table.update_multiple([(self._push_replace(rec), Query().number == n) for n, rec in data.items()])
+            return result
+
     def suggestions_move_chat(self, old_id: int, new_id: int) -> int:
         """Credit chat `old_id`'s suggestions to `new_id` (group became a supergroup); returns how many."""
         with self.lock:

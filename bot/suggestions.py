@@ -591,22 +591,18 @@ async def merge(svc: Services, number: str, into: str, user_id: Any, user_name: 
     await get_for_review(svc, number, user_id)
     note = texts.sg_merged_note(number, into)
 
-    def change(rec: dict[str, Any]) -> dict[str, Any]:
+    def change(recs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+        rec, kept = recs[number], recs[into]
         if rec["status"] not in MERGEABLE:
             raise SuggestError(texts.sg_merge_bad_status(number, rec["status"]))
+        if kept["status"] == MERGED:
+            raise SuggestError(texts.sg_merge_target_merged(into))
         rec["status"], rec["merged_into"] = MERGED, into
         rec["history"].append(_entry(svc, texts.SG_ACTION_MERGE, MERGED, user_id, user_name, note))
-        return rec
+        kept["history"].append(_entry(svc, texts.SG_ACTION_MERGE, kept["status"], user_id, user_name, note))
+        return rec, kept
 
-    with svc.store.lock:  # both records change together, or neither
-        merged = svc.store.suggestion_update(number, change)
-
-        def note_target(rec: dict[str, Any]) -> dict[str, Any]:
-            rec["history"].append(_entry(svc, texts.SG_ACTION_MERGE, rec["status"], user_id, user_name, note))
-            return rec
-
-        kept = svc.store.suggestion_update(into, note_target)
-    return merged, kept
+    return svc.store.suggestions_update_many([number, into], change)  # both change in one durable write
 
 
 def merge_notices(merged: dict[str, Any], kept: dict[str, Any], actor_id: Any) -> list[Reply]:

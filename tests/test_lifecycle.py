@@ -176,3 +176,19 @@ async def test_chat_review_sets_department_and_major(svc: Services) -> None:
     assert rec and rec["department"] == "设备管理部" and rec["major"]
     assert (await say(svc, pm(MEMBER, data=f"sg:d:{n}:0")))[0].toast  # a member's press does nothing
     assert svc.store.suggestion_get(n)["history"][-1]["by_name"] == "李干事"  # type: ignore[index]
+
+
+async def test_a_merge_is_one_durable_write_and_survives_a_reopen(svc: Services, tmp_path: Path) -> None:
+    keep = await submit(svc, MEMBER, "停车棚不够，建议扩建")
+    dup = await submit(svc, CAROL, "电动车停车棚太小，建议扩建", name="赵六")
+    journal = tmp_path / "data" / "store.journal"
+    before = journal.read_bytes().count(b"\n")
+    await sg.merge(svc, dup, keep, OFFICER, "李干事")
+    assert journal.read_bytes().count(b"\n") == before + 1
+    svc.store.close()
+    from bot.store import Store
+
+    with Store(tmp_path / "data", read_only=True) as again:
+        assert again.suggestion_get(dup)["merged_into"] == keep  # type: ignore[index]
+        assert again.suggestion_get(keep)["history"][-1]["action"] == "合并重复建议"  # type: ignore[index]
+    svc.store = Store(tmp_path / "data")  # for the fixture's close
