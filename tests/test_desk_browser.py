@@ -182,6 +182,18 @@ async def test_desk_in_a_browser(tmp_path: Path, browser: Any) -> None:
         r404 = await page.goto(base + "/s/JY-2026-0999")
         assert r404 is not None and r404.status == 404 and "找不到" in await page.inner_text("main")
 
+        # statistics with the chart, then log out
+        await page.click("header >> text=统计")
+        await page.wait_for_selector("#st-total")
+        assert await page.inner_text("#st-total") == "4" and "实施率" in await page.inner_text("main")
+        await page.wait_for_function("document.querySelector('img.chart').complete")
+        assert await page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
+        save_shot(tmp_path, "desk-stats.png", await page.screenshot(full_page=True))
+        await page.click("text=退出登录")
+        await page.wait_for_selector(".message")
+        await page.goto(base + "/s/JY-2026-0001")
+        assert "请先登录" in await page.inner_text("main") and "叉车" not in await page.content()
+
         # a reused link is refused, and an expired one
         other = await browser.new_context()
         page2 = await other.new_page()
