@@ -112,6 +112,25 @@ class SuggestionsConfig:
     per_hour: int = 5
     overdue_days: int = 30
     flow_timeout_minutes: int = 10
+    # --- desk / lifecycle (issue 11) ---
+    #: Reply deadline of a suggestion marked major (重大), in days; others use overdue_days.
+    major_overdue_days: int = 90
+    #: Handling departments officers may assign (承办部门).
+    departments: tuple[str, ...] = ("安全环保部", "生产技术部", "设备管理部", "人力资源部", "综合办公室", "工会办公室")
+    #: Reward tiers officers may record (奖励等级); recorded only, nothing is paid by the bot.
+    reward_tiers: tuple[str, ...] = ("一等奖", "二等奖", "三等奖", "鼓励奖")
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """The officers' web desk (工作台), served by the bot process itself."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    #: The address officers open (behind the operator's reverse proxy), e.g. "https://desk.example.org".
+    public_url: str = ""
+    session_minutes: int = 480
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,7 @@ class Config:
     content: ContentConfig = field(default_factory=ContentConfig)
     suggestions: SuggestionsConfig = field(default_factory=SuggestionsConfig)
     wecom: WecomConfig = field(default_factory=WecomConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
 
     @property
     def data_dir(self) -> Path:
@@ -164,7 +184,9 @@ def _convert(key: str, ftype: Any, value: Any) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {type(value).__name__} {value!r}")
         return tuple(_convert(f"{key}[{i}]", item_type, v) for i, v in enumerate(value))
-    expected = {"str": str, "int": int}[ftype if isinstance(ftype, str) else ftype.__name__]
+    expected = {"str": str, "int": int, "bool": bool}[ftype if isinstance(ftype, str) else ftype.__name__]
+    if expected is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{key}: expected a whole number, got {value!r}")
     if expected is str and not isinstance(value, str):
@@ -181,7 +203,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
         if k not in hints:
             known = ", ".join(hints)
             raise ConfigError(f"[{name}] {k}: unknown key (known keys: {known})")
-        ftype = eval(hints[k].type, {"tuple": tuple, "int": int, "str": str})  # noqa: S307 - our own annotations
+        ftype = eval(hints[k].type, {"tuple": tuple, "int": int, "str": str, "bool": bool})  # noqa: S307 - our own annotations
         values[k] = _convert(f"[{name}] {k}", ftype, v)
     return cls(**values)
 
@@ -211,12 +233,25 @@ def _validate(cfg: Config, check_dirs: bool) -> None:
     if t.secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", t.secret_token):
         raise ConfigError("[telegram] secret_token: 1-256 characters of A-Z a-z 0-9 _ - only")
     s = cfg.suggestions
-    for k in ("min_chars", "max_chars", "per_hour", "overdue_days", "flow_timeout_minutes"):
+    for k in ("min_chars", "max_chars", "per_hour", "overdue_days", "flow_timeout_minutes", "major_overdue_days"):
         if getattr(s, k) < 1:
             raise ConfigError(f"[suggestions] {k}: must be >= 1, got {getattr(s, k)}")
     if s.min_chars > s.max_chars:
         raise ConfigError("[suggestions] min_chars: must not exceed max_chars")
     _validate_wecom(cfg.wecom)
+    for k in ("departments", "reward_tiers"):
+        items = getattr(s, k)
+        if any(not v.strip() or len(v) > 30 for v in items) or len(set(items)) != len(items):
+            raise ConfigError(f"[suggestions] {k}: names must be non-empty, distinct, at most 30 characters")
+    d = cfg.desk
+    if not 1 <= d.port <= 65535:
+        raise ConfigError(f"[desk] port: must be 1-65535, got {d.port}")
+    if not 1 <= d.session_minutes <= 10080:
+        raise ConfigError(f"[desk] session_minutes: must be 1-10080 (a week at most), got {d.session_minutes}")
+    if d.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", d.public_url):
+        raise ConfigError(f"[desk] public_url: must be an http:// or https:// address, got {d.public_url!r}")
+    if d.enabled and not d.public_url:
+        raise ConfigError("[desk] public_url: required when the desk is enabled (the address officers open)")
     if check_dirs:
         _check_writable(Path(cfg.storage.dir))
 

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from bot import texts
+from bot.config import Config
 from bot.store import Store
-from bot.suggestions import ADOPTED, CATEGORIES, DONE, REJECTED, STATUSES
+from bot.suggestions import ADOPTED, CATEGORIES, DONE, FIELDS, REJECTED, STATUSES, deadline
 
 log = logging.getLogger(__name__)
 
 HEADERS = texts.SG_EXPORT_HEADERS
-_WIDTHS = (14, 10, 60, 8, 18, 12, 14, 20, 16, 18, 60)
+_WIDTHS = (14, 10, 60, 8, 18, 12, 14, 20, 16, 18, 60, 6, 12, 12, 40, 12, 10, 10, 6, 8, 14)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,9 +44,14 @@ def _history(rec: dict[str, Any], tz: tzinfo) -> str:
     )
 
 
-def row(rec: dict[str, Any], tz: tzinfo) -> list[Any]:
-    """One export row; anonymous proposers appear as texts.SG_ANONYMOUS (匿名) with no id."""
+def row(rec: dict[str, Any], tz: tzinfo, config: Config | None = None) -> list[Any]:
+    """One export row; anonymous proposers appear as texts.SG_ANONYMOUS (匿名) with no id.
+
+    The reply deadline uses `config`'s days (the defaults when None).
+    """
     anon = bool(rec.get("anonymous"))
+    f = {**FIELDS, **rec}
+    due = deadline(rec, config or Config()).astimezone(tz).strftime("%Y-%m-%d")
     history = rec.get("history", [])
     return [
         rec["number"],
@@ -59,6 +65,16 @@ def row(rec: dict[str, Any], tz: tzinfo) -> list[Any]:
         "" if rec.get("chat_id") is None else str(rec["chat_id"]),
         _when(history[-1]["at"], tz) if history else "",
         _history(rec, tz),
+        texts.SG_EXPORT_YES if f["major"] else "",
+        due,
+        f["department"],
+        f["result"],
+        f["benefit"],
+        f["reward_tier"],
+        f["reward_amount"],
+        texts.SG_EXPORT_YES if f["public"] else "",
+        f["satisfaction"] or "",
+        f["merged_into"] or "",
     ]
 
 
@@ -109,6 +125,7 @@ def export_suggestions(
     tz: tzinfo,
     *,
     select: Callable[[dict[str, Any]], bool] | None = None,
+    config: Config | None = None,
 ) -> int:
     """Write every suggestion (or those `select` keeps) to `path` as xlsx or csv; returns the row count.
 
@@ -119,7 +136,7 @@ def export_suggestions(
         raise ValueError(f"unknown export format {fmt!r} (xlsx or csv)")
     records = [r for r in store.suggestions_all() if select is None or select(r)]
     records.sort(key=lambda r: (r.get("year", 0), r.get("seq", 0)))
-    rows = [row(r, tz) for r in records]
+    rows = [row(r, tz, config) for r in records]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

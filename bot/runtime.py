@@ -1,4 +1,5 @@
-"""One process, every configured platform: one store, one scheduler tick, each push through its own platform.
+"""One process, every configured platform: one store, one scheduler tick, each push through its own platform,
+and the officers' web desk ([desk] enabled) in the same event loop.
 
 `serve(config, svc)` starts each configured platform (Telegram, WeCom, ...) in one asyncio loop, runs the
 periodic tick once for all of them, and stops them all in reverse order on SIGINT/SIGTERM or as soon as one
@@ -12,7 +13,7 @@ import contextlib
 import logging
 import signal
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.config import Config
 from bot.services import Services
@@ -111,6 +112,7 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     scheduler: AsyncIOScheduler | None = None
+    desk: Any = None
     started: list[Platform] = []
     code = 0
     try:
@@ -118,6 +120,11 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
             await platform.start()
             started.append(platform)
             log.info("%s started", platform.name)
+        if svc.config.desk.enabled:  # the officers' web desk, in this loop, once the senders are in place
+            from bot.desk import DeskServer
+
+            desk = DeskServer(svc)
+            await desk.start()
         if not any(p.runs_ticks for p in platforms):
             scheduler = AsyncIOScheduler(timezone=svc.config.tz)
             scheduler.add_job(run_ticks, "interval", args=[svc], seconds=TICK_SECONDS, id="ticks",
@@ -135,6 +142,8 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if desk is not None:
+            await desk.stop()  # before the platforms: its last notifications still need their senders
         for platform in reversed(started):
             try:
                 await platform.stop()

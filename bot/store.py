@@ -741,6 +741,36 @@ class Store:
         with self.lock:
             self.db.table(SUGGEST_TABLE).insert(_clone(record))
 
+    def suggestions_page(
+        self,
+        select: Callable[[Mapping[str, Any]], bool],
+        key: Callable[[Mapping[str, Any]], Any],
+        reverse: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many suggestions `select` keeps, copies of those in `key` order from `offset`, at most `limit`).
+
+        `select` and `key` see the stored documents themselves (no copies, for speed) and must not change them.
+        """
+        with self.lock:
+            live = self._engine.tables.get(SUGGEST_TABLE, {}).values()
+            kept = sorted((d for d in live if select(d)), key=key, reverse=reverse)
+            stop = None if limit is None else offset + limit
+            return len(kept), [_clone(d) for d in kept[offset:stop]]
+
+    def suggestions_values(self, name: str) -> set[Any]:
+        """The distinct values of field `name` over every suggestion (e.g. the source groups' titles)."""
+        with self.lock:
+            return {d.get(name) for d in self._engine.tables.get(SUGGEST_TABLE, {}).values()}
+
+    def suggestions_add_many(self, records: Iterable[dict[str, Any]]) -> int:
+        """Store many new suggestions in one durable write (imports, benchmarks); returns how many."""
+        docs = [_clone(r) for r in records]
+        with self.lock:
+            self.db.table(SUGGEST_TABLE).insert_multiple(docs)
+        return len(docs)
+
     def suggestion_update(self, number: str, fn: Callable[[dict[str, Any]], Any]) -> Any:
         """Atomically let `fn` change a copy of suggestion `number` and write it back; returns fn's result.
 
@@ -754,6 +784,23 @@ class Store:
             data = _clone(dict(doc))
             result = fn(data)
             table.update(_clone(data), doc_ids=[doc.doc_id])
+            return result
+
+    def suggestions_update_many(self, numbers: list[str], fn: Callable[[dict[str, dict[str, Any]]], Any]) -> Any:
+        """Atomically let `fn` change copies of several suggestions ({number: record}); one durable write.
+
+        Raises KeyError if any is missing. Nothing is written if `fn` raises.
+        """
+        with self.lock:
+            table = self.db.table(SUGGEST_TABLE)
+            data: dict[str, dict[str, Any]] = {}
+            for number in numbers:
+                doc = table.get(Query().number == number)
+                if doc is None:
+                    raise KeyError(number)
+                data[number] = _clone(dict(doc))
+            result = fn(data)
+            table.update_multiple([(self._push_replace(rec), Query().number == n) for n, rec in data.items()])
             return result
 
     def suggestions_move_chat(self, old_id: str, new_id: str) -> int:

@@ -5,6 +5,10 @@ A suggestion is one document in the store (table "suggestions"):
     chat_id / chat_title (the group it came from; None / "" for a private chat),
     anonymous, proposer_id / proposer_name (None for anonymous), category, text,
     created (ISO, configured timezone), status, history [{at, action, status, by_id, by_name, note}].
+Lifecycle fields added later (all optional; records without them load with the defaults in FIELDS):
+    major (重大: longer reply deadline), department (承办部门), result (实施结果), benefit (经济效益, 元),
+    reward_tier / reward_amount (奖励, recorded only), public (公示), satisfaction (满意度 of the
+    proposer after 不采纳 / 已实施), merged_into (the number a duplicate was merged into).
 
 Anonymous submissions persist nothing about their proposer: no user id, no name, no private chat id
 (which equals the user id), not even a hash. Their rate-limit and duplicate checks use process memory
@@ -19,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import re
 import secrets
 import unicodedata
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,8 +38,11 @@ from bot import texts
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.core import Reply
     from bot.services import Services
     from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = ("安全生产", "节支降耗", "技术革新", "管理改进", "职工生活", "其他")
 DEFAULT_CATEGORY = "其他"
@@ -43,7 +52,8 @@ RECEIVED = "已受理"
 ADOPTED = "已采纳"
 REJECTED = "不采纳"
 DONE = "已实施"
-STATUSES = (PENDING, RECEIVED, ADOPTED, REJECTED, DONE)
+MERGED = "已合并"
+STATUSES = (PENDING, RECEIVED, ADOPTED, REJECTED, DONE, MERGED)
 #: Shown in /review: still needs an officer's action.
 OPEN = (PENDING, RECEIVED, ADOPTED)
 #: Not yet answered: counted as overdue after config.suggestions.overdue_days.
@@ -366,12 +376,271 @@ def mine(svc: Services, user_id: str) -> list[dict[str, Any]]:
 
 
 def overdue(svc: Services) -> list[dict[str, Any]]:
-    """Undecided suggestions older than config.suggestions.overdue_days, oldest first."""
-    limit = svc.now() - timedelta(days=svc.config.suggestions.overdue_days)
-    old = [r for r in svc.store.suggestions_all() if r["status"] in UNDECIDED and _at(r["created"]) <= limit]
+    """Undecided suggestions past their reply deadline (see `deadline`), oldest first."""
+    now = svc.now()
+    old = [r for r in svc.store.suggestions_all() if is_overdue(r, svc.config, now)]
     return sorted(old, key=lambda r: r["created"])
 
 
 def pages(count: int, size: int) -> int:
     """How many pages `count` items take (at least 1)."""
     return max(1, math.ceil(count / size))
+
+
+# --- lifecycle additions (issue 11: desk, deadlines, departments, benefit, 公示, 满意度) ------------------
+
+#: Optional fields of a record and their defaults (older stored records lack them).
+FIELDS: dict[str, Any] = {
+    "major": False,
+    "department": "",
+    "result": "",
+    "benefit": None,
+    "reward_tier": "",
+    "reward_amount": None,
+    "public": False,
+    "satisfaction": None,
+    "merged_into": None,
+}
+SATISFACTION = ("满意", "基本满意", "不满意")
+#: Statuses after which a named proposer is asked how satisfied they are.
+RATED = (REJECTED, DONE)
+#: Statuses an adopted item can be published (公示) in.
+PUBLISHABLE = (ADOPTED, DONE)
+#: Statuses from which a duplicate may be merged into another suggestion.
+MERGEABLE = (PENDING, RECEIVED)
+MONEY_MAX = 1_000_000_000
+
+
+def field_of(rec: dict[str, Any], name: str) -> Any:
+    """A lifecycle field of `rec`, or its default when the record predates it."""
+    return rec.get(name, FIELDS[name])
+
+
+def deadline(rec: dict[str, Any], config: Config) -> datetime:
+    """The reply deadline: created + overdue_days (major_overdue_days for items marked major)."""
+    cfg = config.suggestions
+    days = cfg.major_overdue_days if field_of(rec, "major") else cfg.overdue_days
+    return _at(rec["created"]) + timedelta(days=days)
+
+
+def is_overdue(rec: dict[str, Any], config: Config, now: datetime) -> bool:
+    """Undecided and past its reply deadline."""
+    return rec["status"] in UNDECIDED and deadline(rec, config) <= now
+
+
+def answered_at(rec: dict[str, Any]) -> datetime | None:
+    """When the suggestion was first answered (采纳 / 不采纳 / 合并), from its history."""
+    for h in rec.get("history", []):
+        if h.get("status") in (ADOPTED, REJECTED, MERGED) and h.get("action") != NOTE_ACTION:
+            return _at(h["at"])
+    return None
+
+
+def parse_money(text: str, label: str, required: bool) -> float | None:
+    """'12000' / '1.2万' / '12,000元' -> 12000.0; '' -> None unless required; SuggestError otherwise."""
+    t = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").replace("元", "").strip()
+    if not t:
+        if required:
+            raise SuggestError(texts.sg_money_required(label))
+        return None
+    scale = 1.0
+    if t.endswith("万"):
+        t, scale = t[:-1].strip(), 10000.0
+    try:
+        value = float(t) * scale
+    except ValueError:
+        raise SuggestError(texts.sg_money_bad(label, text)) from None
+    if not math.isfinite(value) or not 0 <= value <= MONEY_MAX:
+        raise SuggestError(texts.sg_money_bad(label, text))
+    return round(value, 2)
+
+
+def _decided_notice(svc: Services, rec: dict[str, Any], note: str) -> list[Reply]:
+    """A named proposer's progress message (+ the satisfaction question after 不采纳 / 已实施)."""
+    from bot.core import Button, Reply
+
+    pid = rec.get("proposer_id")
+    if rec.get("anonymous") or pid is None:
+        return []
+    text = texts.sg_notify(rec["number"], rec["status"], note, rec["text"])
+    if rec["status"] == DONE:
+        text += texts.sg_notify_result(field_of(rec, "result"), field_of(rec, "benefit"))
+    buttons: list[list[Button]] = []
+    if rec["status"] in RATED:
+        text += "\n" + texts.SG_ASK_SATISFACTION
+        buttons = [[Button(label, data=f"sg:f:{rec['number']}:{i}") for i, label in enumerate(SATISFACTION)]]
+    return [Reply(text, buttons=buttons, chat_id=pid)]
+
+
+def notices(svc: Services, rec: dict[str, Any], note: str, actor_id: Any) -> list[Reply]:
+    """The messages a status change sends: to the named proposer (never to anonymous ones, nor to oneself)."""
+    if rec.get("proposer_id") == actor_id:
+        return []
+    return _decided_notice(svc, rec, note)
+
+
+async def deliver(svc: Services, replies: list[Reply]) -> int:
+    """Send `replies` through the adapter's sender (outside a request); returns how many went out."""
+    from bot.core import DeliveryError
+
+    sent = 0
+    if svc.sender is None:
+        return 0
+    for reply in replies:
+        try:
+            await svc.sender(reply)
+            sent += 1
+        except DeliveryError as e:  # never log the chat: it is a proposer's private chat
+            log.warning("a suggestion notification was not delivered: %s", type(e).__name__)
+    return sent
+
+
+async def _update(
+    svc: Services, number: str, user_id: Any, user_name: str, action: str, note: str,
+    fn: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """Check rights, apply `fn` to the record and append a history entry, in one durable write."""
+    await get_for_review(svc, number, user_id)
+
+    def change(rec: dict[str, Any]) -> dict[str, Any]:
+        fn(rec)
+        rec["history"].append(_entry(svc, action, rec["status"], user_id, user_name, note))
+        return rec
+
+    return svc.store.suggestion_update(number, change)
+
+
+async def set_department(svc: Services, number: str, user_id: Any, user_name: str, department: str) -> dict[str, Any]:
+    """Assign the handling department (one of config.suggestions.departments; '' clears it)."""
+    department = department.strip()
+    if department and department not in svc.config.suggestions.departments:
+        raise SuggestError(texts.sg_bad_department(svc.config.suggestions.departments))
+
+    def fn(rec: dict[str, Any]) -> None:
+        rec["department"] = department
+
+    return await _update(svc, number, user_id, user_name, texts.SG_ACTION_DEPARTMENT, department or "—", fn)
+
+
+async def set_major(svc: Services, number: str, user_id: Any, user_name: str, major: bool) -> dict[str, Any]:
+    """Mark as major (重大: reply deadline config.suggestions.major_overdue_days) or not."""
+
+    def fn(rec: dict[str, Any]) -> None:
+        rec["major"] = major
+
+    return await _update(svc, number, user_id, user_name, texts.sg_action_major(major), "", fn)
+
+
+async def set_public(svc: Services, number: str, user_id: Any, user_name: str, public: bool) -> dict[str, Any]:
+    """Publish (公示) an adopted or implemented suggestion, or withdraw it."""
+
+    def fn(rec: dict[str, Any]) -> None:
+        if public and rec["status"] not in PUBLISHABLE:
+            raise SuggestError(texts.SG_PUBLIC_ONLY_ADOPTED)
+        rec["public"] = public
+
+    return await _update(svc, number, user_id, user_name, texts.sg_action_public(public), "", fn)
+
+
+async def set_reward(
+    svc: Services, number: str, user_id: Any, user_name: str, tier: str, amount: str
+) -> dict[str, Any]:
+    """Record the reward tier and amount (元) of an adopted or implemented suggestion (recorded only)."""
+    tier = tier.strip()
+    if tier and tier not in svc.config.suggestions.reward_tiers:
+        raise SuggestError(texts.sg_bad_tier(svc.config.suggestions.reward_tiers))
+    value = parse_money(amount, texts.SG_FIELD_REWARD, required=False)
+
+    def fn(rec: dict[str, Any]) -> None:
+        if rec["status"] not in PUBLISHABLE:
+            raise SuggestError(texts.SG_REWARD_ONLY_ADOPTED)
+        rec["reward_tier"], rec["reward_amount"] = tier, value
+
+    return await _update(svc, number, user_id, user_name, texts.SG_ACTION_REWARD, texts.sg_reward(tier, value), fn)
+
+
+async def implement(
+    svc: Services, number: str, user_id: Any, user_name: str, result: str, benefit: str
+) -> dict[str, Any]:
+    """已实施 with the implementation result (required) and its economic benefit in 元 (required, may be 0)."""
+    result = _check_note(result, texts.SG_RESULT_REQUIRED)
+    value = parse_money(benefit, texts.SG_FIELD_BENEFIT, required=True)
+    await get_for_review(svc, number, user_id)
+    target, need = ACTIONS["imp"]
+
+    def change(rec: dict[str, Any]) -> dict[str, Any]:
+        if rec["status"] != need:
+            raise SuggestError(texts.sg_bad_transition(number, rec["status"], target, need))
+        rec["status"], rec["result"], rec["benefit"] = target, result, value
+        rec["history"].append(_entry(svc, ACTION_LABELS["imp"], target, user_id, user_name, result))
+        return rec
+
+    return svc.store.suggestion_update(number, change)
+
+
+async def merge(svc: Services, number: str, into: str, user_id: Any, user_name: str) -> tuple[dict, dict]:
+    """Merge duplicate `number` into `into`: it becomes 已合并 and points there; both are recorded.
+
+    Returns (the merged record, the record it went into).
+    """
+    if number == into:
+        raise SuggestError(texts.SG_MERGE_SELF)
+    target = await get_for_review(svc, into, user_id)
+    if target["status"] == MERGED:
+        raise SuggestError(texts.sg_merge_target_merged(into))
+    await get_for_review(svc, number, user_id)
+    note = texts.sg_merged_note(number, into)
+
+    def change(recs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+        rec, kept = recs[number], recs[into]
+        if rec["status"] not in MERGEABLE:
+            raise SuggestError(texts.sg_merge_bad_status(number, rec["status"]))
+        if kept["status"] == MERGED:
+            raise SuggestError(texts.sg_merge_target_merged(into))
+        rec["status"], rec["merged_into"] = MERGED, into
+        rec["history"].append(_entry(svc, texts.SG_ACTION_MERGE, MERGED, user_id, user_name, note))
+        kept["history"].append(_entry(svc, texts.SG_ACTION_MERGE, kept["status"], user_id, user_name, note))
+        return rec, kept
+
+    return svc.store.suggestions_update_many([number, into], change)  # both change in one durable write
+
+
+def merge_notices(merged: dict[str, Any], kept: dict[str, Any], actor_id: Any) -> list[Reply]:
+    """Tell both named proposers about a merge (anonymous ones get nothing; one person gets one message)."""
+    from bot.core import Reply
+
+    out: list[Reply] = []
+    for rec, text in (
+        (merged, texts.sg_notify_merged(merged["number"], kept["number"], merged["text"])),
+        (kept, texts.sg_notify_merged_in(kept["number"], merged["number"], kept["text"])),
+    ):
+        pid = rec.get("proposer_id")
+        if rec.get("anonymous") or pid is None or pid == actor_id or any(r.chat_id == pid for r in out):
+            continue
+        out.append(Reply(text, chat_id=pid))
+    return out
+
+
+def rate(svc: Services, number: str, user_id: Any, choice: int) -> dict[str, Any]:
+    """The named proposer's satisfaction (满意 / 基本满意 / 不满意) with the answer; may be changed later."""
+    if not 0 <= choice < len(SATISFACTION):
+        raise SuggestError(texts.BUTTON_EXPIRED)
+
+    def change(rec: dict[str, Any]) -> dict[str, Any]:
+        if rec.get("anonymous") or rec.get("proposer_id") is None or rec.get("proposer_id") != user_id:
+            raise SuggestError(texts.SG_RATE_NOT_YOURS)
+        if rec["status"] not in RATED:
+            raise SuggestError(texts.BUTTON_EXPIRED)
+        rec["satisfaction"] = SATISFACTION[choice]
+        return rec
+
+    try:
+        return svc.store.suggestion_update(number, change)
+    except KeyError:
+        raise SuggestError(texts.SG_NOT_FOUND) from None
+
+
+def published(svc: Services) -> list[dict[str, Any]]:
+    """Suggestions marked public (公示) that are still adopted or implemented, newest first."""
+    out = [r for r in svc.store.suggestions_all() if field_of(r, "public") and r["status"] in PUBLISHABLE]
+    return sorted(out, key=lambda r: r["created"], reverse=True)

@@ -644,14 +644,15 @@ def sg_review_page(records: list[dict], page: int, pages: int, total: int, start
     return f"<b>待处理建议</b>（第 {page + 1}/{pages} 页，共 {total} 条）\n\n{body}\n\n点编号查看详情并处理。"
 
 
-def sg_detail(rec: dict) -> str:
-    """Reviewer's view of one suggestion: all fields and the history."""
+def sg_detail(rec: dict, extra: str = "") -> str:
+    """Reviewer's view of one suggestion: all fields, `extra` lines (deadline, department, ...), the history."""
     who = SG_ANONYMOUS if rec.get("anonymous") else escape(rec.get("proposer_name") or "")
     chat = escape(rec.get("chat_title") or SG_PRIVATE_CHAT)
     lines = [
         f"<b>{escape(rec['number'])}</b> [{escape(rec['category'])}] 状态：<b>{escape(rec['status'])}</b>",
         f"提议人：{who}　来源：{chat}　提交：{_sg_when(rec['created'])}",
         f"<blockquote>{_esc_clip(rec['text'], 1500)}</blockquote>",
+        *([extra] if extra else []),
         "<b>处理记录</b>",
     ]
     for h in rec.get("history", [])[-10:]:
@@ -704,7 +705,10 @@ def sg_export_filename(stamp: str, suffix: str) -> str:
 # Export files (bot/export.py): plain text, not HTML.
 SG_EXPORT_HEADERS = (
     "编号", "类别", "建议内容", "状态", "提交时间", "提议人", "提议人ID", "来源群", "来源群ID", "最近处理", "处理记录",
+    "重大", "答复期限", "承办部门", "实施结果", "经济效益（元）", "奖励等级", "奖励金额（元）", "公示", "满意度",
+    "并入",
 )  # fmt: skip
+SG_EXPORT_YES = "是"
 SG_EXPORT_SHEET = "合理化建议"
 
 
@@ -758,3 +762,288 @@ WECOM_OPEN_PRIVATE = "（在企业微信里点我的头像即可和我私聊。�
 #: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
 OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"
 # --- end numbered choices and WeCom ------------------------------------------------------------------
+# --- suggestion lifecycle additions & the officers' web desk (工作台, issue 11) ----------------------
+# Chat messages are Telegram HTML; DESK_* labels are plain text (Jinja2 escapes them in the pages).
+
+SG_ACTION_DEPARTMENT = "指定承办部门"
+SG_ACTION_REWARD = "记录奖励"
+SG_ACTION_MERGE = "合并重复建议"
+SG_FIELD_BENEFIT = "经济效益"
+SG_FIELD_REWARD = "奖励金额"
+SG_RESULT_REQUIRED = "已实施需填写实施结果。"
+SG_PUBLIC_ONLY_ADOPTED = "只有“已采纳”或“已实施”的建议才能公示。"
+SG_REWARD_ONLY_ADOPTED = "只有“已采纳”或“已实施”的建议才能记录奖励。"
+SG_MERGE_SELF = "不能把建议合并到它自己。"
+SG_RATE_NOT_YOURS = "只有署名的提议人本人可以评价这条建议的答复。"
+SG_ASK_SATISFACTION = "你对这次答复满意吗？请点下方按钮评价（可随时更改）。"
+SG_HELP_ADOPTED = "采纳公示：已公示的采纳建议"
+SG_HELP_DESK = "干部：获取工作台（网页）一次性登录链接（私聊）"
+SG_RATED_TOAST = "感谢评价！"
+SG_ADOPTED_EMPTY = "目前没有公示的采纳建议。"
+SG_BTN_PUBLIC = "📢 公示"
+SG_BTN_MAJOR = "标为重大"
+SG_BTN_UNMAJOR = "取消重大"
+SG_BTN_DEPARTMENT = "承办部门"
+SG_BTN_BACK_DETAIL = "« 返回"
+SG_BTN_UNPUBLIC = "撤回公示"
+DESK_DISABLED = "工作台（网页）未启用：请运维人员在 config.toml 的 [desk] 中设置 enabled = true 和 public_url。"
+DESK_NOT_OFFICER = "只有配置的工会干部（config.toml 的 [bot] officers 或 [wecom] officers）才能使用工作台。"
+DESK_LINK_BUTTON = "打开工作台"
+
+
+def sg_money_required(label: str) -> str:
+    """A required amount in 元 is missing."""
+    return f"请填写{escape(label)}（单位：元，没有可填 0）。"
+
+
+def sg_money_bad(label: str, value: str) -> str:
+    """An amount in 元 that is not a number in range."""
+    return (
+        f"{escape(label)}“{escape(value[:30])}”不是有效金额："
+        "请填写 0 到 10 亿之间的数字（单位：元，如 12000 或 1.2万）。"
+    )
+
+
+def sg_money(value: float | None) -> str:
+    """12000.0 -> '12,000 元'; None -> '—'."""
+    if value is None:
+        return "—"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") + " 元"
+
+
+def sg_notify_result(result: str, benefit: float | None) -> str:
+    """Appended to the proposer's message after 已实施."""
+    out = ""
+    if result:
+        out += f"\n实施结果：{escape(_clip(result, 300))}"
+    if benefit:
+        out += f"\n经济效益：{sg_money(benefit)}"
+    return out
+
+
+def sg_bad_department(departments: tuple[str, ...]) -> str:
+    """A department not in the configured list."""
+    return "承办部门请从以下选择：" + "、".join(escape(d) for d in departments)
+
+
+def sg_bad_tier(tiers: tuple[str, ...]) -> str:
+    """A reward tier not in the configured list."""
+    return "奖励等级请从以下选择：" + "、".join(escape(t) for t in tiers)
+
+
+def sg_action_major(major: bool) -> str:
+    """History label of marking / unmarking an item as major."""
+    return "标记为重大建议" if major else "取消重大建议标记"
+
+
+def sg_action_public(public: bool) -> str:
+    """History label of publishing / withdrawing."""
+    return "公示" if public else "撤回公示"
+
+
+def sg_reward(tier: str, amount: float | None) -> str:
+    """A reward as one phrase (history note, pages)."""
+    return f"{tier or '—'}，{sg_money(amount)}"
+
+
+def sg_merged_note(number: str, into: str) -> str:
+    """History note of a merge (plain text)."""
+    return f"{number} 并入 {into}"
+
+
+def sg_merge_target_merged(into: str) -> str:
+    return f"{escape(into)} 本身已合并到其他建议，请合并到最终保留的那条。"
+
+
+def sg_merge_bad_status(number: str, status: str) -> str:
+    return f"{escape(number)} 当前为“{escape(status)}”：只有待受理或已受理的建议可以作为重复项合并。"
+
+
+def sg_notify_merged(number: str, into: str, text: str) -> str:
+    """To the proposer of a suggestion merged into another."""
+    return (
+        f"📬 你的合理化建议 <b>{escape(number)}</b> 与 <b>{escape(into)}</b> 内容重复，已合并处理，"
+        f"后续进展以 {escape(into)} 为准。\n<blockquote>{escape(_clip(text, 200))}</blockquote>"
+    )
+
+
+def sg_notify_merged_in(number: str, other: str, text: str) -> str:
+    """To the proposer of the suggestion another was merged into."""
+    return (
+        f"📬 另一条相同内容的建议 {escape(other)} 已并入你的合理化建议 <b>{escape(number)}</b> 一并处理。"
+        f"\n<blockquote>{escape(_clip(text, 200))}</blockquote>"
+    )
+
+
+def sg_choose_department(number: str) -> str:
+    """Chat: pick the handling department of a suggestion."""
+    return f"请选择 <b>{escape(number)}</b> 的承办部门："
+
+
+def sg_rated(number: str, label: str) -> str:
+    """Thanks after the proposer rated the answer."""
+    return f"感谢评价！你对 {escape(number)} 答复的评价：<b>{escape(label)}</b>。"
+
+
+def sg_adopted(records: list[dict], total: int) -> str:
+    """/adopted: published adopted suggestions; the proposer is named only if they signed."""
+    lines = ["📢 <b>合理化建议采纳公示</b>"]
+    for r in records:
+        who = SG_ANONYMOUS if r.get("anonymous") else escape(r.get("proposer_name") or SG_ANONYMOUS)
+        benefit = f" · 效益 {sg_money(r['benefit'])}" if r.get("benefit") else ""
+        lines.append(
+            f"\n<b>{escape(r['number'])}</b> [{escape(r['category'])}] {escape(r['status'])} · 提议人：{who}{benefit}\n"
+            f"{_esc_clip(' '.join(r['text'].split()), 120)}"
+        )
+    if total > len(records):
+        lines.append(f"\n……共 {total} 条，仅显示最近 {len(records)} 条。")
+    return "\n".join(lines)
+
+
+def sg_detail_extra(deadline: str, overdue: bool, major: bool, rec: dict) -> str:
+    """Lines added to the reviewer's chat view: deadline, department, result, reward, 公示, 满意度."""
+    flag = "（已超期）" if overdue else ""
+    lines = [f"答复期限：{escape(deadline)}{flag}" + ("　重大建议" if major else "")]
+    if rec.get("department"):
+        lines.append(f"承办部门：{escape(rec['department'])}")
+    if rec.get("merged_into"):
+        lines.append(f"已并入：{escape(rec['merged_into'])}")
+    if rec.get("result"):
+        lines.append(f"实施结果：{_esc_clip(rec['result'], 300)}　经济效益：{sg_money(rec.get('benefit'))}")
+    if rec.get("reward_tier") or rec.get("reward_amount"):
+        lines.append(f"奖励：{escape(sg_reward(rec.get('reward_tier') or '', rec.get('reward_amount')))}")
+    if rec.get("public"):
+        lines.append("已公示")
+    if rec.get("satisfaction"):
+        lines.append(f"提议人评价：{escape(rec['satisfaction'])}")
+    return "\n".join(lines)
+
+
+def sg_stats_more(implementation: float | None, satisfaction: float | None, overdue: int, benefit: float) -> str:
+    """/stats: the lifecycle figures under the table."""
+    pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
+    return (
+        f"实施率 {pct(implementation)} · 满意率 {pct(satisfaction)} · 超期未答复 {overdue} 条"
+        f" · 经济效益合计 {sg_money(benefit)}"
+    )
+
+
+def desk_link(url: str, minutes: int) -> str:
+    """The one-time desk login link sent to an officer."""
+    return (
+        f"🖥 <b>工作台登录链接</b>（{minutes} 分钟内有效，只能使用一次）：\n"
+        f'<a href="{escape(url)}">{escape(url)}</a>\n'
+        "请勿转发。打开后点“确认登录”。"
+    )
+
+
+# Desk pages (bot/desk/templates): plain text labels, escaped by Jinja2.
+DESK = {
+    "title": "工会合理化建议工作台",
+    "nav_list": "建议列表",
+    "nav_stats": "统计",
+    "logout": "退出登录",
+    "officer": "当前干部",
+    "login_title": "登录工作台",
+    "login_confirm": "确认登录",
+    "login_text": "你正在用机器人发来的一次性链接登录工作台。确认是你本人操作后，点下方按钮。",
+    "login_bad": (
+        "登录链接无效、已过期或已被使用。请在机器人私聊中重新发送 /desk 获取新链接（10 分钟内有效，只能用一次）。"
+    ),
+    "login_needed": "请先登录：在机器人私聊中发送 /desk（或“工作台”）获取一次性登录链接。",
+    "not_officer": "你已不是配置的工会干部，不能使用工作台。",
+    "csrf": "表单已失效（缺少或错误的安全令牌）。请返回刷新页面后重试。",
+    "not_found": "找不到这个页面或这个编号的建议（格式如 JY-2026-0007）。",
+    "error": "抱歉，处理时出了点问题，已记录。请稍后再试。",
+    "back_list": "« 返回列表",
+    "filter": "筛选",
+    "reset": "清除筛选",
+    "all": "全部",
+    "status": "状态",
+    "category": "类别",
+    "source": "来源群",
+    "department": "承办部门",
+    "date_from": "提交日期从",
+    "date_to": "到",
+    "overdue": "仅超期",
+    "search": "搜索",
+    "search_hint": "内容、编号或提议人",
+    "sort": "排序",
+    "sort_new": "最新提交",
+    "sort_old": "最早提交",
+    "sort_deadline": "答复期限",
+    "sort_number": "编号",
+    "number": "编号",
+    "text": "建议内容",
+    "proposer": "提议人",
+    "created": "提交时间",
+    "deadline": "答复期限",
+    "overdue_flag": "已超期",
+    "major": "重大",
+    "public": "已公示",
+    "total": "共 {n} 条",
+    "page": "第 {page}/{pages} 页",
+    "prev": "‹ 上一页",
+    "next": "下一页 ›",
+    "empty": "没有符合条件的建议。",
+    "batch_accept": "批量受理所选",
+    "export_xlsx": "导出 Excel（当前筛选）",
+    "export_csv": "导出 CSV（当前筛选）",
+    "history": "处理记录",
+    "when": "时间",
+    "action": "操作",
+    "by": "经办人",
+    "note": "说明",
+    "actions": "处理",
+    "accept": "受理",
+    "adopt": "采纳",
+    "reject": "不采纳",
+    "reject_reason": "不采纳理由（必填，会告知提议人）",
+    "implement": "已实施",
+    "result": "实施结果",
+    "benefit": "经济效益（元）",
+    "add_note": "添加备注",
+    "note_hint": "仅干部可见",
+    "assign": "指定承办部门",
+    "none": "（无）",
+    "set_major": "标记为重大建议",
+    "unset_major": "取消重大标记",
+    "publish": "公示",
+    "unpublish": "撤回公示",
+    "reward": "记录奖励",
+    "reward_tier": "奖励等级",
+    "reward_amount": "奖励金额（元）",
+    "merge": "合并重复建议",
+    "merge_into": "并入编号（保留的建议）",
+    "merged_into": "已并入",
+    "satisfaction": "提议人评价",
+    "private": "私聊",
+    "done": "已保存。",
+    "batch_none": "请先勾选要受理的建议。",
+    "batch_done": "已受理 {ok} 条。",
+    "batch_failed": "{n} 条未受理（状态不是待受理）：{numbers}",
+    "notified": "已通知提议人。",
+    "stats_title": "建议统计",
+    "stats_total": "建议总数",
+    "stats_adoption": "采纳率",
+    "stats_implementation": "实施率",
+    "stats_answer_days": "平均答复天数",
+    "stats_overdue": "超期未答复",
+    "stats_satisfaction": "满意率",
+    "stats_benefit": "经济效益合计",
+    "stats_by_status": "按状态",
+    "stats_by_category": "按类别",
+    "stats_by_department": "按承办部门",
+    "stats_by_month": "按月份",
+    "stats_count": "条数",
+    "stats_adopted": "采纳",
+    "stats_done": "实施",
+    "stats_chart": "统计图",
+    "stats_no_chart": "未找到中文字体，无法绘制统计图。",
+    "stats_rate_help": (
+        "采纳率 = (已采纳+已实施) ÷ 已答复；实施率 = 已实施 ÷ (已采纳+已实施)；满意率 = (满意+基本满意) ÷ 已评价"
+    ),
+    "no_department": "未指定",
+    "bad_date": "日期格式应为 2026-03-01。",
+    "bad_number": "请填写建议编号，格式如 JY-2026-0007。",
+}

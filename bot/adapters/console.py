@@ -227,6 +227,12 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
     out.write(texts.console_banner(interactive) + "\n")
     out.flush()
     ticker = asyncio.create_task(_tick_loop(svc))
+    desk = None
+    if svc.config.desk.enabled:  # the officers' web desk (bot/desk): /desk prints a login link
+        from bot.desk import DeskServer
+
+        desk = DeskServer(svc)
+        await desk.start()
     lines: asyncio.Queue[str] = asyncio.Queue()
     reader = threading.Thread(
         target=_read_lines, args=(stdin, asyncio.get_running_loop(), lines), daemon=True, name="console-stdin"
@@ -250,6 +256,8 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
+        if desk is not None:
+            await desk.stop()
         out.write(texts.CONSOLE_BYE + "\n")
         out.flush()
     return 0

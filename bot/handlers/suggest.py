@@ -60,12 +60,9 @@ def _private_only(req: Request) -> list[Reply]:
     return [_go_private(req, texts.SG_PRIVATE_ONLY, texts.SG_BTN_OPEN_PRIVATE)]
 
 
-def _notify(req: Request, rec: dict[str, Any], note: str) -> list[Reply]:
+def _notify(req: Request, svc: Services, rec: dict[str, Any], note: str) -> list[Reply]:
     """The private message to a named proposer about a status change (none for anonymous)."""
-    pid = rec.get("proposer_id")
-    if rec.get("anonymous") or pid is None or pid == req.user_id:
-        return []
-    return [Reply(texts.sg_notify(rec["number"], rec["status"], note, rec["text"]), chat_id=pid)]
+    return sg.notices(svc, rec, note, req.user_id)
 
 
 # --- submitting --------------------------------------------------------------------------------
@@ -242,7 +239,7 @@ async def _page(req: Request, svc: Services, page: int, edit: bool) -> list[Repl
     return [Reply(text, buttons=rows, edit=edit)]
 
 
-def _detail(rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
+def _detail(svc: Services, rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
     number = rec["number"]
     actions = [
         Button(sg.ACTION_LABELS[a], data=f"{PREFIX}:t:{number}:{a}")
@@ -250,9 +247,24 @@ def _detail(rec: dict[str, Any], edit: bool, toast: str | None = None) -> Reply:
         if rec["status"] == need
     ]
     rows = [actions] if actions else []
+    extra_row = []
+    if rec["status"] in sg.PUBLISHABLE:
+        public = sg.field_of(rec, "public")
+        label = texts.SG_BTN_UNPUBLIC if public else texts.SG_BTN_PUBLIC
+        extra_row.append(Button(label, data=f"{PREFIX}:o:{number}:{'0' if public else '1'}"))
+    if rec["status"] in sg.UNDECIDED:
+        major = sg.field_of(rec, "major")
+        label = texts.SG_BTN_UNMAJOR if major else texts.SG_BTN_MAJOR
+        extra_row.append(Button(label, data=f"{PREFIX}:m:{number}:{'0' if major else '1'}"))
+    if rec["status"] != sg.MERGED and svc.config.suggestions.departments:
+        extra_row.append(Button(texts.SG_BTN_DEPARTMENT, data=f"{PREFIX}:d:{number}"))
+    if extra_row:
+        rows.append(extra_row)
     note_btn = Button(texts.SG_BTN_NOTE, data=f"{PREFIX}:n:{number}")
     rows.append([note_btn, Button(texts.SG_BTN_BACK, data=f"{PREFIX}:p:0")])
-    return Reply(texts.sg_detail(rec), buttons=rows, edit=edit, toast=toast)
+    due = sg.deadline(rec, svc.config).astimezone(svc.config.tz).strftime("%Y-%m-%d")
+    extra = texts.sg_detail_extra(due, sg.is_overdue(rec, svc.config, svc.now()), sg.field_of(rec, "major"), rec)
+    return Reply(texts.sg_detail(rec, extra), buttons=rows, edit=edit, toast=toast)
 
 
 async def review(req: Request, svc: Services, args: str) -> list[Reply]:
@@ -263,7 +275,7 @@ async def review(req: Request, svc: Services, args: str) -> list[Reply]:
     parsed = sg.parse_number(args)
     if parsed is not None:
         try:
-            return [_detail(await sg.get_for_review(svc, parsed[0], req.user_id), edit=False)]
+            return [_detail(svc, await sg.get_for_review(svc, parsed[0], req.user_id), edit=False)]
         except sg.SuggestError as e:
             return [Reply(str(e))]
     return await _page(req, svc, 0, edit=False)
@@ -276,8 +288,8 @@ async def _apply(req: Request, svc: Services, number: str, action: str, note: st
     except sg.SuggestError as e:
         return [Reply(str(e), toast=texts.BUTTON_EXPIRED if edit else None)]
     done = texts.sg_changed(number, rec["status"])
-    head = _detail(rec, edit=edit, toast=done) if edit else Reply(done)
-    return [head, *_notify(req, rec, note)]
+    head = _detail(svc, rec, edit=edit, toast=done) if edit else Reply(done)
+    return [head, *_notify(req, svc, rec, note)]
 
 
 async def _reason_text(req: Request, svc: Services, text: str) -> list[Reply]:
@@ -316,7 +328,17 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
     except sg.SuggestError as e:
         return [Reply(str(e), toast=texts.SG_NOT_OFFICER_OF)]
     if action == "v":
-        return [_detail(rec, edit=True)]
+        return [_detail(svc, rec, edit=True)]
+    if action in ("o", "m"):
+        setter = sg.set_public if action == "o" else sg.set_major
+        label = texts.sg_action_public if action == "o" else texts.sg_action_major
+        try:
+            rec = await setter(svc, number, req.user_id, req.user_name, act == "1")
+        except sg.SuggestError as e:
+            return [Reply(str(e), toast=texts.BUTTON_EXPIRED)]
+        return [_detail(svc, rec, edit=True, toast=label(act == "1"))]
+    if action == "d":
+        return await _department(req, svc, rec, act)
     if action == "n":
         flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="note", number=number)
         return [Reply(texts.sg_ask_note(number))]
@@ -327,6 +349,23 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
         flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="reject", number=number)
         return [Reply(texts.sg_ask_reason(number))]
     return await _apply(req, svc, number, act, "", edit=True)
+
+
+async def _department(req: Request, svc: Services, rec: dict[str, Any], choice: str) -> list[Reply]:
+    """`sg:d:<number>` shows the configured departments as buttons; `sg:d:<number>:<i>` assigns one."""
+    number, departments = rec["number"], svc.config.suggestions.departments
+    if not choice:
+        buttons = [Button(d, data=f"{PREFIX}:d:{number}:{i}") for i, d in enumerate(departments)]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([Button(texts.SG_BTN_BACK_DETAIL, data=f"{PREFIX}:v:{number}")])
+        return [Reply(texts.sg_choose_department(number), buttons=rows, edit=True)]
+    if not choice.isdigit() or int(choice) >= len(departments):
+        return [Reply(toast=texts.BUTTON_EXPIRED)]
+    try:
+        rec = await sg.set_department(svc, number, req.user_id, req.user_name, departments[int(choice)])
+    except sg.SuggestError as e:
+        return [Reply(str(e), toast=texts.BUTTON_EXPIRED)]
+    return [_detail(svc, rec, edit=True, toast=texts.SG_ACTION_DEPARTMENT)]
 
 
 async def _numbered(req: Request, svc: Services, args: str, usage: str) -> tuple[str, str] | list[Reply]:
@@ -357,9 +396,46 @@ async def on_button(req: Request, svc: Services, rest: str) -> list[Reply]:
     action, _, arg = rest.partition(":")
     if action in ("c", "s", "k", "x"):
         return await _flow_button(req, svc, action, arg)
-    if action in ("p", "v", "t", "n"):
+    if action in ("p", "v", "t", "n", "o", "m", "d"):
         return await _review_button(req, svc, action, arg)
+    if action == "f":
+        return _rate_button(req, svc, arg)
     return [Reply(toast=texts.BUTTON_EXPIRED)]
+
+
+# --- lifecycle additions: satisfaction, 采纳公示, the desk link (issue 11) -------------------------------
+
+
+def _rate_button(req: Request, svc: Services, arg: str) -> list[Reply]:
+    """`sg:f:<number>:<i>`: the named proposer rates the answer 满意 / 基本满意 / 不满意."""
+    number, _, choice = arg.partition(":")
+    try:
+        rec = sg.rate(svc, number, req.user_id, int(choice) if choice.isdigit() else -1)
+    except sg.SuggestError as e:
+        return [Reply(toast=str(e))]
+    return [Reply(texts.sg_rated(number, rec["satisfaction"]), edit=True, toast=texts.SG_RATED_TOAST)]
+
+
+async def adopted(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/adopted (采纳公示): the adopted suggestions officers published; proposers named only if they signed."""
+    items = sg.published(svc)
+    if not items:
+        return [Reply(texts.SG_ADOPTED_EMPTY)]
+    return [Reply(texts.sg_adopted(items[:10], len(items)))]
+
+
+async def desk(req: Request, svc: Services, args: str) -> list[Reply]:
+    """/desk (工作台): a configured officer gets a one-time login link to the web desk (private chat only)."""
+    from bot.desk import links
+
+    if not req.is_private:
+        return _private_only(req)
+    if not svc.is_officer(req.user_id):
+        return [Reply(texts.DESK_NOT_OFFICER)]
+    if not svc.config.desk.enabled or not svc.config.desk.public_url:
+        return [Reply(texts.DESK_DISABLED)]
+    url = links.login_url(svc, links.create(svc, req.user_id, req.user_name))
+    return [Reply(texts.desk_link(url, links.LINK_MINUTES))]
 
 
 # --- export & statistics --------------------------------------------------------------------------
@@ -409,6 +485,10 @@ async def stats(req: Request, svc: Services, args: str) -> list[Reply]:
         return [Reply(texts.SG_STATS_EMPTY)]
     st = compute_stats(records, svc.config.tz)
     table = texts.sg_stats_table(st.by_status, st.by_category, st.by_month, st.adoption_rate, st.total)
+    from bot.desk.query import desk_stats
+
+    more = desk_stats(records, svc.config, svc.now())
+    table += "\n" + texts.sg_stats_more(more.implementation_rate, more.satisfaction_rate, more.overdue, more.benefit)
     try:
         png = await asyncio.to_thread(render_chart, st)
     except Exception:  # noqa: BLE001 - a broken chart must not cost the officer the numbers
@@ -481,6 +561,8 @@ COMMANDS = [
     Command("note", ("备注",), texts.SG_HELP_NOTE, note, usage=texts.SG_USAGE_NOTE, menu=False, **_OFFICER),
     Command("export", ("导出",), texts.SG_HELP_EXPORT, export, usage="/export", **_OFFICER),
     Command("stats", ("统计",), texts.SG_HELP_STATS, stats, usage="/stats", **_OFFICER),
+    Command("adopted", ("采纳公示",), texts.SG_HELP_ADOPTED, adopted, usage="/adopted"),
+    Command("desk", ("工作台",), texts.SG_HELP_DESK, desk, usage="/desk", **_OFFICER),
 ]
 CALLBACKS = [Callback(PREFIX, on_button)]
 TICKS = [overdue_tick]
