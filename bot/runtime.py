@@ -74,19 +74,10 @@ class TelegramPlatform:
         return 0
 
     async def stop(self) -> None:
-        app = self.app
-        with contextlib.suppress(RuntimeError):
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-        with contextlib.suppress(RuntimeError):
-            if app.running:
-                await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        with contextlib.suppress(RuntimeError):
-            await app.shutdown()
-        if app.post_shutdown and self._started:
-            await app.post_shutdown(app)
+        from bot.adapters.telegram import stop_application
+
+        if self._started:
+            await stop_application(self.app)
         self._started = False
 
 

@@ -1,6 +1,6 @@
 """End-to-end harness: the real PTB Application from `build_application`, against the fake Bot API.
 
-`running_bot(tmp_path)` starts the bot exactly as `run_telegram` would (post_init, polling or webhook,
+`running_bot(tmp_path)` starts the bot exactly as bot/runtime.py does (post_init, polling or webhook,
 allowed_updates=ALL) with a real store in tmp_path, the real content and a controllable clock, and
 stops it cleanly (updater.stop -> app.stop -> post_stop -> app.shutdown -> post_shutdown).
 Tests talk to it as users: `await bot.say("/today", chat_id=GROUP)` returns the messages the bot sent back.
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from fakebotapi import DEFAULT_USER, Call, FakeBotAPI, FloodLimits, User
 from telegram.ext import Application
 
-from bot.adapters.telegram import build_application
+from bot.adapters.telegram import build_application, stop_application
 from bot.config import BotConfig, Config, ContentConfig, StorageConfig, TelegramConfig
 from bot.services import Services, create_services
 
@@ -122,7 +122,7 @@ def make_config(api: FakeBotAPI, data_dir: Path, mode: str = "polling", officers
 
 
 async def start_updater(app: Application, config: Config, api: FakeBotAPI) -> None:
-    """Start polling or the webhook server with the same arguments as `run_telegram`."""
+    """Start polling or the webhook server with the same arguments as bot/runtime.py."""
     from bot.adapters.telegram import updater_args
 
     mode, kwargs = updater_args(config)
@@ -135,18 +135,8 @@ async def start_updater(app: Application, config: Config, api: FakeBotAPI) -> No
 
 
 async def stop_app(app: Application) -> None:
-    """PTB's own shutdown order; each step runs even if an earlier one failed."""
-    with contextlib.suppress(RuntimeError):
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-    with contextlib.suppress(RuntimeError):
-        if app.running:
-            await app.stop()
-    if app.post_stop:
-        await app.post_stop(app)
-    await app.shutdown()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
+    """PTB's own shutdown order, exactly as the runtime stops the bot."""
+    await stop_application(app)
 
 
 @contextlib.asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -380,3 +381,19 @@ def updater_args(config: Config) -> tuple[str, dict[str, Any]]:
             "allowed_updates": Update.ALL_TYPES,
         }
     return "polling", {"allowed_updates": Update.ALL_TYPES}
+
+
+async def stop_application(app: Application) -> None:
+    """PTB's own shutdown order (what run_polling does on exit); each step runs even if an earlier one failed."""
+    with contextlib.suppress(RuntimeError):
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+    with contextlib.suppress(RuntimeError):
+        if app.running:
+            await app.stop()
+    if app.post_stop:
+        await app.post_stop(app)
+    with contextlib.suppress(RuntimeError):
+        await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
