@@ -102,7 +102,7 @@ class Outcome:
 
 @dataclass
 class _Group:
-    reads: deque[float] = field(default_factory=deque)
+    reads: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
     answered: OrderedDict[Key, float] = field(default_factory=OrderedDict)
     busy_at: float | None = None
     covered: int = 0

@@ -214,7 +214,8 @@ class TelegramAdapter:
         if self.flood is None:
             await self.deliver(await dispatch(req, self.svc), req)
             return
-        out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self.backlog(req.chat_id, n),
+        native = msg.chat.id  # the limiter's key (the core's chat id may be platform-qualified)
+        out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self.backlog(native, n),
                                       private_link=self.private_link())
         await self.deliver(out.replies, req, reply_to=out.reply_to)
 
