@@ -8,7 +8,8 @@ for minutes. In a group, for idempotent read requests only (today, help, status,
   sends are left in its budget. In a hot group an answer goes out as a reply to the asker with a line
   saying it answers the others too, and the same request (same command and normalised arguments) from
   anyone in that group within `window` seconds is not answered again (covered by that answer).
-* When an answer could not go out within `soon` seconds (keeping `reserve` sends for the note), the bot
+* When an answer could not go out within `soon` seconds while keeping `reserve` sends free (for the note
+  and for what members are owed: receipts, officer actions, which read answers must not crowd out), the bot
   answers once per `window` with a short busy note offering a private chat (`private_link`, made by
   the adapter: e.g. a Telegram deep link); later askers in that window are covered by the note.
 
@@ -117,7 +118,7 @@ class FloodGuard:
         *,
         window: float = 60.0,
         soon: float = 5.0,
-        reserve: int = 1,
+        reserve: int = 4,
         hot_requests: int = 10,
         hot_slots: int = 10,
         max_groups: int = 1024,

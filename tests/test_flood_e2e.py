@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from e2e import running_bot
-from fakebotapi import Call, FakeBotAPI, FloodLimits, User, parse_html
+from fakebotapi import Call, FakeBotAPI, Fault, FloodLimits, User, parse_html
 
 from bot import texts
 from bot.flood import normalise
@@ -171,3 +171,37 @@ async def test_a_flooded_group_never_silences_private_chats(tmp_path: Path, capl
     assert not errors, caplog.text[-2000:]
     assert result.rss_growth_mb < 50
     assert bot.app.bot_data["updates"].shed.total() == 0
+
+
+# --- per-chat order and cross-chat concurrency, over the wire -----------------------------------------------
+
+
+async def test_a_slow_chat_never_delays_another_and_inline_queries_go_straight_through(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        slow, quick = User(7001, "慢"), User(7002, "快")
+        await bot.say("/help", user=slow)  # both chats known to the fake server
+        bot.api.inject("sendMessage", Fault.slow(3.0), chat_id=slow.id)
+        mark = bot.api.mark()
+        bot.api.push_message("/help", user=slow)
+        await bot.api.wait_for("sendMessage", chat_id=slow.id, answered=False, since=mark)
+        start = time.monotonic()
+        assert "命令一览" in await bot.said("/help", user=quick)
+        mark = bot.api.mark()
+        bot.api.push_inline_query("集体合同", user=quick)
+        [inline] = await bot.api.wait_for("answerInlineQuery", since=mark, ok=True)
+        assert inline.time - start < 2.0 and time.monotonic() - start < 2.5  # the slow chat still waits
+        await bot.settled()
+
+
+async def test_a_chats_messages_and_button_presses_share_one_order(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        user = User(7003, "按钮")
+        [results] = await bot.say("搜索 职代会", user=user)
+        msg_id = results.result["message_id"]
+        bot.api.inject("sendMessage", Fault.slow(1.0), chat_id=user.id)
+        mark = bot.api.mark()
+        bot.api.push_message("/help", user=user)
+        bot.api.press_button(user.id, msg_id, text=texts.SEARCH_BTN_MORE, user=user)
+        [slow_help] = await bot.api.wait_for("sendMessage", chat_id=user.id, since=mark)
+        [pressed] = await bot.api.wait_for("answerCallbackQuery", since=mark)
+        assert pressed.time >= slow_help.time + 0.9  # the press waited for the message before it
