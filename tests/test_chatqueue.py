@@ -179,3 +179,12 @@ async def test_ptb_processor_orders_by_chat_and_closes_shed_coroutines() -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gc.collect()
+
+
+async def test_work_arriving_as_every_runner_finishes_is_still_run() -> None:
+    q, r = ChatQueue(max_concurrent=1), Recorder()
+    for round_ in range(50):
+        first = asyncio.create_task(q.submit(f"a{round_}", r.job("a", round_)))
+        await first  # the runner has just finished (its done-callback may not have run yet)
+        assert await asyncio.wait_for(q.submit(f"b{round_}", r.job("b", round_)), 1.0)
+    assert len(r.ended) == 100

@@ -75,7 +75,8 @@ class ChatQueue:
         self.name = name
         self._chats: dict[Hashable, _Chat] = {}
         self._ready: deque[Hashable] = deque()
-        self._runners: set[asyncio.Task[None]] = set()
+        self._runners: set[asyncio.Task[None]] = set()  # references, so running tasks are not collected
+        self._nrunners = 0  # counted synchronously: a finished runner's done-callback may come late
         self._chatless: set[asyncio.Task[None]] = set()
         self._pending = 0  # waiting in chat queues (not running)
         self._running = 0
@@ -170,7 +171,8 @@ class ChatQueue:
         if not chat.scheduled:
             chat.scheduled = True
             self._ready.append(chat_key)
-            if len(self._runners) < self.max_concurrent:
+            if self._nrunners < self.max_concurrent:
+                self._nrunners += 1
                 task = asyncio.get_running_loop().create_task(self._runner())
                 self._runners.add(task)
                 task.add_done_callback(self._runners.discard)
@@ -198,24 +200,27 @@ class ChatQueue:
 
     async def _runner(self) -> None:
         """Take the next ready chat, run ONE of its updates, put the chat back in line if it has more."""
-        while self._ready:
-            key = self._ready.popleft()
-            chat = self._chats[key]
-            item = chat.items.popleft()
-            self._pending -= 1
-            self._running += 1
-            ok = False
-            try:
-                ok = await self._call(item)
-            finally:
-                self._running -= 1
-                self._finish(item, ok)
-            if chat.items:
-                self._ready.append(key)
-            else:
-                chat.scheduled = False
-                del self._chats[key]
-        self._check_idle()
+        try:
+            while self._ready:
+                key = self._ready.popleft()
+                chat = self._chats[key]
+                item = chat.items.popleft()
+                self._pending -= 1
+                self._running += 1
+                ok = False
+                try:
+                    ok = await self._call(item)
+                finally:
+                    self._running -= 1
+                    self._finish(item, ok)
+                if chat.items:
+                    self._ready.append(key)
+                else:
+                    chat.scheduled = False
+                    del self._chats[key]
+        finally:
+            self._nrunners -= 1  # no await between the empty check above and this
+            self._check_idle()
 
     async def _run_chatless(self, item: _Item) -> None:
         ok = False

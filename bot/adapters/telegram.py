@@ -334,12 +334,9 @@ def build_application(
     update after another (PTB's default). `flood_sense`: bot/flood.py around dispatch in groups. Both are
     switched off only by bench/flood.py, to compare with the old behaviour.
     """
-    holder: dict[str, TelegramAdapter] = {}
     updates = ChatQueue(name="telegram updates")
-    processor = ChatQueueProcessor(
-        updates,
-        key=TelegramAdapter.update_chat,
-        droppable=lambda update: "adapter" in holder and holder["adapter"].droppable(update),
+    processor = ChatQueueProcessor(  # `app` below is bound before the first update arrives
+        updates, key=TelegramAdapter.update_chat, droppable=lambda update: app.bot_data["adapter"].droppable(update)
     )
     from bot.adapters.ratelimit import build_rate_limiter
 
@@ -390,7 +387,7 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    adapter = holder["adapter"] = TelegramAdapter(app, services)
+    adapter = TelegramAdapter(app, services)
     if not flood_sense:
         adapter.flood = None
     app.bot_data["updates"] = updates
