@@ -72,11 +72,13 @@ async def run_mode(name: str, args: argparse.Namespace, owed: int) -> dict[str, 
         result = await flood_scenario(api, group_messages=args.messages, seconds=args.seconds,
                                       private_users=args.users, private_timeout=args.timeout, owed=owed)
         lat = result.private_latencies
-        receipts = [c for c in api.calls if c.method == "sendMessage" and c.ok and c.chat_id == FLOOD_GROUP
-                    and "已收到你的合理化建议" in c.text]
+        def receipts() -> list[float]:
+            return [c.time - started for c in api.calls if c.method == "sendMessage" and c.ok
+                    and c.chat_id == FLOOD_GROUP and "已收到你的合理化建议" in c.text]
+
         row: dict[str, object] = {
             "mode": name,
-            "receipts": len(receipts),
+            "receipts": len(receipts()),
             "p50": result.percentile(50),
             "p99": result.percentile(99),
             "answered": sum(1 for x in lat if not math.isinf(x)),
@@ -90,7 +92,10 @@ async def run_mode(name: str, args: argparse.Namespace, owed: int) -> dict[str, 
         updates = app.bot_data["updates"]
         if name == "concurrent+flood":
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(updates.join(), 30)
+                await asyncio.wait_for(updates.join(), args.drain)
+            done = receipts()
+            lost = f"{owed - len(done)} missing" if len(done) < owed else "none lost"
+            row["drained"] = f"{len(done)} receipts, last at {max(done):.0f} s ({lost})" if done else "-"
             await stop_app(app)
         else:
             # The old behaviour still has minutes of group replies queued: stop polling and abandon them
@@ -110,6 +115,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--owed", type=int, default=30,
                         help="second scenario: this many of the group's messages are suggestions (owed receipts)")
+    parser.add_argument("--drain", type=float, default=240.0,
+                        help="concurrent mode: wait this long for every owed receipt before stopping")
     parser.add_argument("--only", choices=list(MODES))
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL + 1)
@@ -117,14 +124,17 @@ def main() -> int:
     for owed in (0, args.owed) if args.owed else (0,):
         print(f"\nflood: {args.messages} group messages in {args.seconds:.0f} s"  # noqa: T201
               + (f" ({owed} of them suggestions: owed receipts)" if owed else " (reads only)")
-              + f", {args.users} private users x (/help, 搜索 职代会); flood model on; timeout {args.timeout:.0f} s")
+              + f", {args.users} private users x (/help, 搜索 职代会); flood model on; timeout {args.timeout:.0f} s",
+              flush=True)
         print(f"{'mode':<18} {'private p50':>12} {'private p99':>12} {'answered':>9} {'group sends':>12} "  # noqa: T201
-              f"{'receipts':>9} {'429s':>5} {'rss +MB':>8} {'wall s':>7}")
+              f"{'receipts':>9} {'429s':>5} {'rss +MB':>8} {'wall s':>7}", flush=True)
         for name in [args.only] if args.only else list(MODES):
             r = asyncio.run(run_mode(name, args, owed))
             print(f"{r['mode']:<18} {fmt(r['p50']):>12} {fmt(r['p99']):>12} "  # type: ignore[arg-type] # noqa: T201
                   f"{r['answered']:>4}/{r['asked']:<4} {r['group_sends']:>12} {r['receipts']:>9} {r['429s']:>5} "
-                  f"{r['rss_mb']:>8.1f} {r['wall']:>7.1f}")
+                  f"{r['rss_mb']:>8.1f} {r['wall']:>7.1f}", flush=True)
+            if owed and "drained" in r:
+                print(f"{'':<18} then, waiting for the group's send budget: {r['drained']}", flush=True)
     return 0
 
 
