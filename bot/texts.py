@@ -1047,3 +1047,18 @@ DESK = {
     "bad_date": "日期格式应为 2026-03-01。",
     "bad_number": "请填写建议编号，格式如 JY-2026-0007。",
 }
+# --- flood sense (bot/flood.py; issue 10) ------------------------------------------------------
+
+#: Appended to an answer in a busy group: identical requests in the next minute get no repeat.
+FLOOD_ANSWERS_OTHERS = "<i>（群里问同样问题的各位：这条一并答复，一分钟内不再重复发送。）</i>"
+FLOOD_BTN_PRIVATE = "私聊我，马上答复"
+
+
+def flood_busy(private_link: bool) -> str:
+    """A group asks more than the bot may send there soon: one short note for everyone asking now."""
+    where = "请点下面的按钮私聊我，" if private_link else "请私聊我，"
+    return (
+        "群里这会儿提问的人太多，机器人在群里发消息的次数有限，逐条回答要等好几分钟。"
+        f"{where}在私聊里发同样的内容，马上就能得到答复。\n"
+        "<i>（这条答复刚才一分钟内在群里提问的各位。）</i>"
+    )

@@ -8,6 +8,7 @@ Tests talk to it as users: `await bot.say("/today", chat_id=GROUP)` returns the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
@@ -78,6 +79,10 @@ class RunningBot:
         mark = self.api.mark()
         self.api.push_message(text, user=user, chat_id=chat_id, chat_title=chat_title, **push)
         return await self.api.wait_for("sendMessage", replies, chat_id=target, since=mark, ok=True, timeout=timeout)
+
+    async def settled(self, timeout: float = 30.0) -> None:
+        """Wait until every update the bot has taken in was handled (chats run concurrently: issue 10)."""
+        await asyncio.wait_for(self.app.bot_data["updates"].join(), timeout)
 
     async def said(self, text: str, **kw: Any) -> str:
         """The text of the one reply to `text` (all replies joined if several were asked for)."""

@@ -211,8 +211,9 @@ async def _send_everywhere(
     api.push_message(f"@{BOT_USERNAME} {text}", user=MENTION_USER, chat_id=group, chat_title="工会群")
     inline_id = api.push_inline_query(text[:256], user=INLINE_USER)
     callback_id = api.push_callback(CALLBACK_USER.id, button_message, data, user=CALLBACK_USER)
-    [probe] = await bot.say("/help", user=PROBE, timeout=90)
-    calls = api.calls[mark : api.calls.index(probe)]
+    await bot.say("/help", user=PROBE, timeout=90)
+    await bot.settled(timeout=90)  # chats are handled concurrently (issue 10): wait for all of them
+    calls = [c for c in api.calls[mark:] if c.chat_id != PROBE.id]
     return Outcome(calls, inline_id, callback_id, group, errors.records[logged:])
 
 

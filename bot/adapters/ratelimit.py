@@ -53,6 +53,8 @@ class SlidingWindow:
         self.clock = clock
         self.slots: list[_Slot] = []
         self.paused_until = 0.0
+        #: Requests waiting in `acquire` (for `backlog`).
+        self.waiting = 0
         self._lock = asyncio.Lock()
         self._released = asyncio.Event()
 
@@ -65,18 +67,38 @@ class SlidingWindow:
             wait = max(wait, min(s.t for s in self.slots) + self.period - now)
         return max(wait, 0.0)
 
+    def backlog(self, sends: int = 1) -> float:
+        """Seconds until `sends` more requests, queued behind those already waiting, could all start.
+
+        An estimate: requests in flight count as finishing now, and each future one as finishing when it
+        starts (both optimistic by one round trip).
+        """
+        self.delay()  # forget slots that left the window
+        now = self.clock()
+        times = sorted(min(s.t, now) for s in self.slots)
+        t = max(now, self.paused_until)
+        for _ in range(self.waiting + max(sends, 0)):
+            if len(times) >= self.limit:
+                t = max(t, times[-self.limit] + self.period)
+            times.append(t)
+        return t - now
+
     async def acquire(self) -> _Slot:
         """Wait for a slot and take it; pass it to `release` when the request has finished."""
-        async with self._lock:
-            while (wait := self.delay()) > 0:
-                if math.isinf(wait):
-                    self._released.clear()
-                    await self._released.wait()
-                else:
-                    await asyncio.sleep(wait)
-            slot = _Slot()
-            self.slots.append(slot)
-            return slot
+        self.waiting += 1
+        try:
+            async with self._lock:
+                while (wait := self.delay()) > 0:
+                    if math.isinf(wait):
+                        self._released.clear()
+                        await self._released.wait()
+                    else:
+                        await asyncio.sleep(wait)
+                slot = _Slot()
+                self.slots.append(slot)
+                return slot
+        finally:
+            self.waiting -= 1
 
     def release(self, slot: _Slot) -> None:
         """The slot's request finished (answered or failed): its window starts now."""
@@ -90,7 +112,73 @@ class SlidingWindow:
     @property
     def idle(self) -> bool:
         """No slot taken within the window and not paused (safe to forget)."""
-        return self.delay() == 0 and not self.slots and not self._lock.locked()
+        return self.delay() == 0 and not self.slots and not self._lock.locked() and not self.waiting
+
+
+class ChatWindows:
+    """Per-chat sliding windows with one platform's limits, plus one overall window (any adapter).
+
+    Telegram: 20 per group per minute and 30 per second overall; WeCom: 30 per chat per minute, e.g.
+    `ChatWindows(30, 60.0, overall_rate=..., overall_period=...)`. Keys are opaque (compared with ==).
+    Each chat waits on its own window only, so while one chat waits out its minute the others go at once;
+    nobody holds the overall window while waiting for a chat. Idle chats are forgotten beyond
+    `max_chats` windows.
+    """
+
+    def __init__(
+        self,
+        chat_rate: int,
+        chat_period: float,
+        overall_rate: int,
+        overall_period: float,
+        margin: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+        max_chats: int = 1024,
+    ) -> None:
+        self.chat_rate = chat_rate
+        self.chat_period = chat_period * (1 + margin)
+        self.overall = SlidingWindow(overall_rate, overall_period * (1 + margin), clock)
+        self.clock = clock
+        self.max_chats = max_chats
+        self.chats: dict[Any, SlidingWindow] = {}
+
+    def window(self, key: Any) -> SlidingWindow:
+        """The chat's window (made on first use)."""
+        if len(self.chats) > self.max_chats:
+            for k in [k for k, w in self.chats.items() if k != key and w.idle]:
+                del self.chats[k]
+        window = self.chats.get(key)
+        if window is None:
+            window = self.chats[key] = SlidingWindow(self.chat_rate, self.chat_period, self.clock)
+        return window
+
+    async def acquire(self, key: Any | None, *, overall: bool = True) -> list[tuple[SlidingWindow, _Slot]]:
+        """Wait for the chat's window (if `key`), then the overall one (if `overall`); release when done."""
+        slots: list[tuple[SlidingWindow, _Slot]] = []
+        try:
+            if key is not None:
+                window = self.window(key)
+                slots.append((window, await window.acquire()))
+            if overall:
+                slots.append((self.overall, await self.overall.acquire()))
+        except BaseException:
+            self.release(slots)
+            raise
+        return slots
+
+    @staticmethod
+    def release(slots: list[tuple[SlidingWindow, _Slot]]) -> None:
+        """The request finished: its windows start counting it now."""
+        for window, slot in slots:
+            window.release(slot)
+
+    def backlog(self, key: Any | None, sends: int = 1) -> float:
+        """Seconds until `sends` more messages to this chat could all be sent (0: at once)."""
+        wait = self.overall.backlog(sends)
+        window = self.chats.get(key) if key is not None else None
+        if window is not None:
+            wait = max(wait, window.backlog(sends))
+        return wait
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -117,12 +205,13 @@ class LosslessRateLimiter(BaseRateLimiter[float]):
         max_total_wait: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.overall = SlidingWindow(overall_rate, overall_period * (1 + margin), clock)
+        self.windows = ChatWindows(group_rate, group_period, overall_rate, overall_period, margin, clock)
+        self.overall = self.windows.overall
         self.group_rate = group_rate
-        self.group_period = group_period * (1 + margin)
+        self.group_period = self.windows.chat_period
         self.max_total_wait = max_total_wait
         self.clock = clock
-        self.groups: dict[str | int, SlidingWindow] = {}
+        self.groups: dict[str | int, SlidingWindow] = self.windows.chats
         self.retries = 0  # RetryAfter received (for logs and the benchmark)
 
     async def initialize(self) -> None:
@@ -132,13 +221,25 @@ class LosslessRateLimiter(BaseRateLimiter[float]):
         """Nothing to release."""
 
     def _group(self, key: str | int) -> SlidingWindow:
-        if len(self.groups) > 1024:
-            for k in [k for k, w in self.groups.items() if k != key and w.idle]:
-                del self.groups[k]
-        window = self.groups.get(key)
-        if window is None:
-            window = self.groups[key] = SlidingWindow(self.group_rate, self.group_period, self.clock)
-        return window
+        return self.windows.window(key)
+
+    @staticmethod
+    def _group_key(chat_id: Any) -> str | int | None:
+        """The per-group window's key for a Bot API chat_id; None for a private chat or no chat."""
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(chat_id)
+        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+            return chat_id
+        return None
+
+    def backlog(self, chat_id: Any, sends: int = 1) -> float:
+        """Seconds until `sends` more messages to `chat_id` could all go out (0: at once).
+
+        For flood sense (bot/flood.py): a group whose minute window is spent has a backlog of up to a
+        minute; a private chat only waits for the overall 30/s.
+        """
+        key = self._group_key(chat_id)
+        return self.windows.backlog(key, sends)
 
     async def process_request(
         self,
@@ -153,7 +254,8 @@ class LosslessRateLimiter(BaseRateLimiter[float]):
         chat_id = data.get("chat_id")
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
-        group = self._group(chat_id) if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0) else None
+        key = self._group_key(chat_id)
+        group = self._group(key) if key is not None else None
         budget = self.max_total_wait if rate_limit_args is None else float(rate_limit_args)
         started = self.clock()
         attempt = 0

@@ -19,6 +19,7 @@ from telegram import (
     InputTextMessageContent,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
@@ -35,7 +36,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import lifecycle, texts
+from bot import flood, lifecycle, texts
+from bot.adapters.chatqueue import ChatQueue, ChatQueueProcessor
 from bot.commands import TABLE, dispatch
 from bot.config import Config
 from bot.core import (
@@ -88,14 +90,20 @@ class TelegramAdapter:
         self.app = app
         self.svc = svc
         self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
+        # --- flood sense (issue 10): per-group dedup and busy note around dispatch ---
+        self.flood: flood.FloodGuard | None = flood.FloodGuard()
 
     # --- outgoing -------------------------------------------------------------------------------
 
-    async def send(self, reply: Reply, chat_id: str, *, edit_message: Message | None = None) -> None:
-        """Deliver one reply to Telegram chat `chat_id` (qualified); raises ChatGone / ChatMoved / DeliveryError."""
+    async def send(
+        self, reply: Reply, chat_id: str, *, edit_message: Message | None = None, reply_to: int | None = None
+    ) -> None:
+        """Deliver one reply to Telegram chat `chat_id` (qualified; its first part quoting message `reply_to`,
+        if given); raises ChatGone / ChatMoved / DeliveryError."""
         bot = self.app.bot
         markup = _markup(reply)
         tg_chat = _tg(chat_id)
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
         try:
             if reply.document is not None:
                 with reply.document.open("rb") as f:
@@ -115,7 +123,8 @@ class TelegramAdapter:
                         raise
                 return
             for i, part in enumerate(parts):
-                await bot.send_message(tg_chat, part, reply_markup=markup if i == len(parts) - 1 else None)
+                await bot.send_message(tg_chat, part, reply_markup=markup if i == len(parts) - 1 else None,
+                                       reply_parameters=quote if i == 0 else None)
         except Forbidden as e:
             raise ChatGone(chat_id, str(e)) from e
         except ChatMigrated as e:
@@ -131,7 +140,9 @@ class TelegramAdapter:
             raise DeliveryError("a reply sent outside a request needs chat_id")
         await self.send(reply, reply.chat_id)
 
-    async def deliver(self, replies: list[Reply], req: Request, message: Message | None = None) -> None:
+    async def deliver(
+        self, replies: list[Reply], req: Request, message: Message | None = None, reply_to: int | None = None
+    ) -> None:
         """Deliver a handler's replies; a failure to reach another chat is logged, never fatal."""
         for reply in replies:
             target = reply.chat_id if reply.chat_id is not None else req.chat_id
@@ -139,7 +150,8 @@ class TelegramAdapter:
                 if platform_of(target) != TELEGRAM:  # e.g. a WeCom proposer told of a review made here
                     await self.svc.sender(dataclasses.replace(reply, chat_id=target))  # type: ignore[misc]
                     continue
-                await self.send(reply, target, edit_message=message)
+                await self.send(reply, target, edit_message=message,
+                                reply_to=reply_to if target == req.chat_id else None)
             except ChatMoved as e:
                 lifecycle.chat_migrated(self.svc, e.chat_id, e.new_chat_id)
                 try:
@@ -227,8 +239,41 @@ class TelegramAdapter:
         req = self.request(update, text=msg.text)
         if req is None:
             return
-        replies = await dispatch(req, self.svc)
-        await self.deliver(replies, req)
+        if self.flood is None:
+            await self.deliver(await dispatch(req, self.svc), req)
+            return
+        native = msg.chat.id  # the limiter's key (the core's chat id may be platform-qualified)
+        out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self.backlog(native, n),
+                                      private_link=self.private_link())
+        await self.deliver(out.replies, req, reply_to=out.reply_to)
+
+    # --- flood sense and per-chat update order (issue 10) ---
+
+    def backlog(self, chat_id: int, sends: int = 1) -> float:
+        """Seconds until `sends` more messages to the chat could go out (the rate limiter's estimate)."""
+        limiter = self.app.bot.rate_limiter
+        estimate = getattr(limiter, "backlog", None)
+        return float(estimate(chat_id, sends)) if estimate is not None else 0.0
+
+    def private_link(self) -> str:
+        """The deep link that opens a private chat with the bot (offered by the busy note)."""
+        return f"https://t.me/{self.app.bot.username}?start=busy" if self.app.bot.username else ""
+
+    @staticmethod
+    def update_chat(update: object) -> int | None:
+        """The ChatQueue key of an update: its chat (messages and button presses share it), else None."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        return chat.id if chat is not None else None
+
+    def droppable(self, update: object) -> bool:
+        """An idempotent read in a group (flood.request_key), which may be shed when the chat's queue is full."""
+        if not isinstance(update, Update) or update.callback_query is not None:
+            return False
+        msg = update.message
+        if msg is None or not msg.text or msg.chat.type == ChatType.PRIVATE:
+            return False
+        req = self.request(update, text=msg.text)
+        return req is not None and flood.request_key(req, self.svc) is not None
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: to the dispatcher; answered exactly once."""
@@ -306,8 +351,19 @@ def menu_commands() -> list[BotCommand]:
     return [BotCommand(c.name, c.help[:256]) for c in TABLE if c.menu]
 
 
-def build_application(config: Config, services: Services) -> Application:
-    """The whole PTB Application: defaults, rate limiter, handlers, jobs, start/stop hooks."""
+def build_application(
+    config: Config, services: Services, *, concurrent: bool = True, flood_sense: bool = True
+) -> Application:
+    """The whole PTB Application: defaults, rate limiter, handlers, jobs, start/stop hooks.
+
+    `concurrent` (issue 10): chats are handled concurrently, each in its own order (ChatQueue); off, one
+    update after another (PTB's default). `flood_sense`: bot/flood.py around dispatch in groups. Both are
+    switched off only by bench/flood.py, to compare with the old behaviour.
+    """
+    updates = ChatQueue(name="telegram updates")
+    processor = ChatQueueProcessor(  # `app` below is bound before the first update arrives
+        updates, key=TelegramAdapter.update_chat, droppable=lambda update: app.bot_data["adapter"].droppable(update)
+    )
     from bot.adapters.ratelimit import build_rate_limiter
 
     token = config.telegram.token
@@ -350,11 +406,15 @@ def build_application(config: Config, services: Services) -> Application:
             )
         )
         .rate_limiter(build_rate_limiter())
+        .concurrent_updates(processor if concurrent else False)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     adapter = TelegramAdapter(app, services)
+    if not flood_sense:
+        adapter.flood = None
+    app.bot_data["updates"] = updates
     app.bot_data["services"] = services
     app.bot_data["adapter"] = adapter
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, adapter.on_migrate))
