@@ -197,3 +197,30 @@ async def test_officer_review_by_card_buttons_tells_proposer(wc: RunningWecom) -
     await wc.server.wait_for("aibot_respond_update_msg", since=mark)
     (told,) = await wc.server.wait_for("aibot_send_msg", since=mark, chatid="proposer1")
     assert number in told.content
+
+
+async def test_busy_group_gets_one_answer_for_many_and_others_are_not_delayed(wc: RunningWecom) -> None:
+    """Issue 10 on WeCom: the shared ChatQueue and FloodGuard, with WeCom's own per-chat limits as the budget."""
+    asked = [await wc.server.message("今日", chatid=GROUP, userid=f"m{i}") for i in range(25)]
+    private = await wc.server.message("/help", userid="lonely")
+    # the private member is answered although 25 group requests came first (chats are handled concurrently)
+    (help_reply,) = await wc.server.wait_for("aibot_respond_msg", req_id=private.req_id, timeout=10)
+    assert "命令" in help_reply.content
+    await asyncio.wait_for(wc.adapter.queue.join(), 20)  # every queued frame handled
+    answers = [f for a in asked for f in wc.server.find("aibot_respond_msg", req_id=a.req_id)]
+    practices = [f for f in answers if "每日一招" in f.content]
+    # fifty identical requests are not fifty identical messages: once the group is busy, one answer covers them
+    assert 1 <= len(practices) < len(asked)
+    assert any("一并答复" in f.content for f in answers)
+    assert not wc.server.find("aibot_respond_msg", ok=False) and not wc.server.find("aibot_send_msg", ok=False)
+
+
+async def test_one_chats_steps_stay_in_order(wc: RunningWecom) -> None:
+    """A guided flow's steps sent back to back in one chat are handled one after another, never raced."""
+    first = await wc.server.message("/suggest", userid="fast")
+    await wc.server.wait_for("aibot_respond_msg", req_id=first.req_id)
+    frames = [await wc.server.message(t, userid="fast") for t in ("1", "车间照明不足，建议更换为LED灯具", "1")]
+    for f in frames:
+        await wc.server.wait_for("aibot_respond_msg", req_id=f.req_id, timeout=10)
+    texts_in_order = [wc.server.find("aibot_respond_msg", req_id=f.req_id)[0].content for f in frames]
+    assert "署名" in texts_in_order[1] or "匿名" in texts_in_order[1], texts_in_order

@@ -33,8 +33,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import choices, texts
+from bot import choices, flood, texts
 from bot.adapters import render
+from bot.adapters.chatqueue import ChatQueue
 from bot.adapters.ratelimit import SlidingWindow
 from bot.commands import dispatch
 from bot.config import Config, ConfigError
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = WECOM + ":"
 PER_MINUTE = 30
+#: On stop, how long queued frames may still run (their replies need the connection).
+STOP_GRACE_SECONDS = 5.0
 PER_HOUR = 1000
 MARGIN = 1.02
 MAX_BUTTONS = 6
@@ -121,6 +124,10 @@ class WecomAdapter:
         self._task_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.retries = 0  # 45009s and reconnect waits (for logs and the benchmark)
+        #: Incoming frames in per-chat order, concurrent across chats (shared mechanism with Telegram).
+        self.queue = ChatQueue(name="wecom")
+        #: Flood sense in busy groups (bot/flood.py), with this platform's per-chat limits as the budget.
+        self.flood = flood.FloodGuard()
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -164,6 +171,8 @@ class WecomAdapter:
         """Disconnect and cancel our background work."""
         if self.client is not None and self.client._started:
             self.client.disconnect()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.close(), STOP_GRACE_SECONDS)
         for t in list(self._tasks):
             t.cancel()
         for t in list(self._tasks):
@@ -182,7 +191,8 @@ class WecomAdapter:
         return task
 
     def _spawn(self, handler: Callable[[dict[str, Any]], Awaitable[None]]) -> Callable[[dict[str, Any]], None]:
-        """A sync SDK listener that runs `handler` as a task we own (cancelled on stop, errors logged)."""
+        """A sync SDK listener that queues `handler` in its chat's order (bot/adapters/chatqueue.py, shared with
+        Telegram): one chat's frames one after another, different chats at once, bounded; errors logged."""
 
         async def guarded(frame: dict[str, Any]) -> None:
             try:
@@ -191,9 +201,23 @@ class WecomAdapter:
                 log.exception("WeCom: handling a callback failed")
 
         def listener(frame: dict[str, Any]) -> None:
-            self._track(asyncio.ensure_future(guarded(frame)))
+            body = frame.get("body") or {}
+            key, _chat_type, _userid = self._who(body)
+            self.queue.submit_nowait(key or None, lambda: guarded(frame), droppable=self._droppable(body))
 
         return listener
+
+    def _droppable(self, body: dict[str, Any]) -> bool:
+        """An idempotent read in a group (flood.request_key): the only kind a full chat queue may shed."""
+        text = self._text_of(body) if body.get("msgtype") in ("text", "mixed") else None
+        if not text or body.get("chattype") != "group":
+            return False
+        req = self._base_request(body, text=_MENTION.sub("", text, count=1).strip(), addressed=True)
+        return flood.request_key(req, self.svc) is not None
+
+    def _backlog(self, key: str, sends: int) -> float:
+        """Seconds until `sends` more messages to chat `key` could go out (its minute and hour windows)."""
+        return max(w.backlog(sends) for w in self._window(key))
 
     def _fatal(self, code: int) -> None:
         if self.exit_code is None:
@@ -266,7 +290,7 @@ class WecomAdapter:
         self._singles.add(userid)
         return userid, "private", userid
 
-    def _baseRequest(self, body: dict[str, Any], **kw: Any) -> Request:
+    def _base_request(self, body: dict[str, Any], **kw: Any) -> Request:
         key, chat_type, userid = self._who(body)
         return Request(
             platform="wecom", chat_id=PREFIX + key, chat_type=chat_type, user_id=PREFIX + userid,
@@ -288,14 +312,19 @@ class WecomAdapter:
         if not self._fresh(body.get("msgid")):
             return
         text = self._text_of(body)
-        req = self._baseRequest(body, text="", addressed=True)
+        req = self._base_request(body, text="", addressed=True)
         if text is None:
             await self._deliver([Reply(texts.WECOM_UNSUPPORTED)], req, frame)
             return
         if req.is_group:
             text = _MENTION.sub("", text, count=1)
         req.text = text.strip()
-        replies = await dispatch(req, self.svc)
+        if req.is_group:
+            key = chat_key(req.chat_id)
+            out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self._backlog(key, n))
+            replies = out.replies
+        else:
+            replies = await dispatch(req, self.svc)
         if _is_help(req.text) and replies and replies[0].text:
             replies[0] = dataclasses.replace(replies[0], text=replies[0].text + "\n" + texts.WECOM_HELP_NOTE)
         await self._deliver(replies, req, frame)
@@ -318,7 +347,7 @@ class WecomAdapter:
             return
         event = ((body.get("event") or {}).get("template_card_event")) or {}
         key, task_id = str(event.get("event_key", "")), str(event.get("task_id", ""))
-        req = self._baseRequest(body, callback_data=key)
+        req = self._base_request(body, callback_data=key)
         replies = await dispatch(req, self.svc)
         await self._deliver(replies, req, frame, task_id=task_id)
 
