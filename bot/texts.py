@@ -584,6 +584,12 @@ SG_BTN_NEXT = "下一页 ›"
 SG_BTN_NOTE = "📝 备注"
 
 
+def sg_ask_result(number: str) -> str:
+    """Flow: ask the reviewer for the implementation result and its benefit (已实施)."""
+    return (f"请发送 <b>{escape(number)}</b> 的实施结果和经济效益（元，没有填 0），用分号隔开，"
+            "例如：<code>三台空压机已改造；12000</code>（会告知提议人），或发送 /cancel 取消。")
+
+
 def sg_ask_reason(number: str) -> str:
     """Flow: ask the reviewer for the reason of 不采纳."""
     return f"请发送不采纳 <b>{escape(number)}</b> 的理由（会告知提议人），或发送 /cancel 取消。"

@@ -237,8 +237,12 @@ async def test_full_review_lifecycle_notifies_the_proposer(svc: Services) -> Non
     view = await say(svc, pm(ADMIN, name="王主席", data=f"sg:v:{n1}"))
     out = await say(svc, pm(ADMIN, name="王主席", data=button(view, "采纳")))
     assert "已采纳" in to(out, MEMBER)[0].text
-    out = await say(svc, pm(ADMIN, name="王主席", data=button(out, "已实施")))
-    assert "已实施" in to(out, MEMBER)[0].text
+    ask = await say(svc, pm(ADMIN, name="王主席", data=button(out, "已实施")))
+    assert "实施结果" in text_of(ask) and to(ask, MEMBER) == []
+    out = await say(svc, pm(ADMIN, "叉车通道已划线", "王主席"))  # no benefit: asked again, nothing changed
+    assert "经济效益" in text_of(out) and svc.store.suggestion_get(n1)["status"] == "已采纳"  # type: ignore[index]
+    out = await say(svc, pm(ADMIN, "叉车通道已划线；0", "王主席"))
+    assert "已实施" in to(out, MEMBER)[0].text and "叉车通道已划线" in to(out, MEMBER)[0].text
 
     # 不采纳 needs a reason: the button asks for it, the next message is the reason
     await say(svc, pm(ADMIN, "/reject " + n2 + " 理由", "王主席"))  # refused: not yet 受理

@@ -295,15 +295,31 @@ async def _apply(req: Request, svc: Services, number: str, action: str, note: st
 async def _reason_text(req: Request, svc: Services, text: str) -> list[Reply]:
     """The next message after 不采纳 / 备注: the reason or the note."""
     p = flows.get_flow(req, svc)
-    if p is None or p.state.get("kind") not in ("reject", "note"):
+    if p is None or p.state.get("kind") not in ("reject", "note", "implement"):
         return [Reply(texts.SG_FLOW_EXPIRED)]
     if not text.strip():
         return [Reply(texts.SG_ACTION_EMPTY)]
-    flows.end_flow(req, svc)
     number = p.state["number"]
+    if p.state["kind"] == "implement":
+        return await _implement(req, svc, number, text)
+    flows.end_flow(req, svc)
     if p.state["kind"] == "reject":
         return await _apply(req, svc, number, "rej", text, edit=False)
     return await _note(req, svc, number, text)
+
+
+async def _implement(req: Request, svc: Services, number: str, text: str) -> list[Reply]:
+    """已实施 from chat: "实施结果；效益" (benefit in 元, 0 if none), as the desk asks; the flow stays open on a
+    bad amount so the officer can send it again."""
+    result, sep, benefit = text.strip().rpartition("；" if "；" in text else ";")
+    if not sep:
+        result, benefit = text.strip(), ""
+    try:
+        rec = await sg.implement(svc, number, req.user_id, req.user_name, result.strip(), benefit.strip())
+    except sg.SuggestError as e:
+        return [Reply(str(e) + "\n" + texts.sg_ask_result(number))]
+    flows.end_flow(req, svc)
+    return [Reply(texts.sg_changed(number, rec["status"])), *_notify(req, svc, rec, "")]
 
 
 async def _note(req: Request, svc: Services, number: str, note: str) -> list[Reply]:
@@ -342,12 +358,13 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
     if action == "n":
         flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="note", number=number)
         return [Reply(texts.sg_ask_note(number))]
-    if act == "rej":
-        target, need = sg.ACTIONS["rej"]
+    if act in ("rej", "imp"):  # 不采纳 needs a reason, 已实施 its result and benefit: the next message gives them
+        target, need = sg.ACTIONS[act]
         if rec["status"] != need:
             return [Reply(texts.sg_bad_transition(number, rec["status"], target, need))]
-        flows.start_flow(req, svc, _reason_text, _timeout(svc), kind="reject", number=number)
-        return [Reply(texts.sg_ask_reason(number))]
+        kind = "reject" if act == "rej" else "implement"
+        flows.start_flow(req, svc, _reason_text, _timeout(svc), kind=kind, number=number)
+        return [Reply(texts.sg_ask_reason(number) if act == "rej" else texts.sg_ask_result(number))]
     return await _apply(req, svc, number, act, "", edit=True)
 
 
