@@ -81,8 +81,9 @@ class _SdkLog:
 class AuthRejected(ConfigError):
     """WeCom refused the bot_id/secret (run.py prints it as one line and exits with status 2)."""
 
-    def __init__(self) -> None:
-        super().__init__("[wecom] bot_id / secret: rejected by WeCom (check them, or WECOM_BOT_SECRET)")
+    def __init__(self, errcode: str = "?") -> None:
+        super().__init__(f"[wecom] bot_id / secret: rejected by WeCom (errcode {errcode}); "
+                         "check them, or WECOM_BOT_SECRET")
 
 
 def chat_key(chat_id: Any) -> str:
@@ -124,6 +125,8 @@ class WecomAdapter:
         self._task_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.retries = 0  # 45009s and reconnect waits (for logs and the benchmark)
+        self._running = False  # start() has returned: faults are logged here, not raised
+        self._auth_errcode = "?"
         #: Incoming frames in per-chat order, concurrent across chats (shared mechanism with Telegram).
         self.queue = ChatQueue(name="wecom")
         #: Flood sense in busy groups (bot/flood.py), with this platform's per-chat limits as the budget.
@@ -161,7 +164,8 @@ class WecomAdapter:
             waiter.cancel()
             done_waiter.cancel()
         if self.exit_code == EXIT_AUTH:
-            raise AuthRejected()
+            raise AuthRejected(self._auth_errcode)
+        self._running = True
         self._track(asyncio.ensure_future(self._watchdog()))
         if self._authed.is_set():
             log.info("WeCom bot %s connected", w.bot_id)
@@ -238,8 +242,10 @@ class WecomAdapter:
         msg = str(error)
         if msg.startswith("Authentication failed"):
             m = re.search(r"code: (-?\d+)", msg)
-            log.error("WeCom refused [wecom] bot_id/secret (errcode %s): check bot_id and secret (or WECOM_BOT_SECRET)",
-                      m.group(1) if m else "?")
+            self._auth_errcode = m.group(1) if m else "?"
+            if self._running:  # at start, AuthRejected becomes run.py's one line; later, this is the one line
+                log.error("WeCom refused [wecom] bot_id/secret (errcode %s): check bot_id and secret "
+                          "(or WECOM_BOT_SECRET)", self._auth_errcode)
             self._fatal(EXIT_AUTH)
         else:
             log.warning("WeCom: %s", type(error).__name__)
@@ -360,8 +366,11 @@ class WecomAdapter:
         for reply in replies:
             target = reply.chat_id if reply.chat_id is not None else req.chat_id
             try:
-                if target != req.chat_id:
-                    await self.send(dataclasses.replace(reply, chat_id=target))
+                if target != req.chat_id:  # another chat, perhaps on another platform (a Telegram proposer)
+                    send = self.send if target.startswith(PREFIX) else self.svc.sender
+                    if send is None:
+                        raise DeliveryError("no running platform for that chat")
+                    await send(dataclasses.replace(reply, chat_id=target))
                     continue
                 if task_id is not None and reply.edit and not updated and not reply.document and not reply.photo:
                     updated = True

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import lifecycle, table, texts
 from bot import practice as P
-from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request
+from bot.core import ChatGone, ChatMoved, DeliveryError, DeliveryUncertain, Reply, Request, platform_of
 from bot.table import Callback, Command, Tick
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: At most this many chats are being delivered to at once (the adapter's rate limiter paces the rest).
+#: At most this many chats per platform are being delivered to at once (its rate limiter paces the rest).
 CONCURRENCY = 32
 
 
@@ -203,10 +203,11 @@ async def tick(svc: Services) -> None:
     if not svc.content.practices:
         log.warning("%d pushes due but there are no practices in the content", len(due))
         return
-    sem = asyncio.Semaphore(CONCURRENCY)
+    # Each platform has its own rate limits: one slow platform's queue must not hold another's slots.
+    sems: dict[str, asyncio.Semaphore] = {}
 
     async def one(chat_id: str, day: date) -> None:
-        async with sem:
+        async with sems.setdefault(platform_of(chat_id), asyncio.Semaphore(CONCURRENCY)):
             await deliver(svc, chat_id, day)
 
     await asyncio.gather(*(one(c, d) for c, d in due))
