@@ -764,6 +764,8 @@ WECOM_HELP_NOTE = (
 WECOM_UNSUPPORTED = "企业微信里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
 WECOM_FILE_UNAVAILABLE = "企业微信里暂不能发送文件或图片，请在私聊中发送 /stats 查看文字统计，或联系管理员导出。"
 WECOM_CARD_MORE = "（内容见上一条消息）"
+#: A WeCom group's title where one is recorded (WeCom's callbacks do not carry the group's name).
+WECOM_GROUP_TITLE = "企业微信群"
 WECOM_OPEN_PRIVATE = "（在企业微信里点我的头像即可和我私聊。）"
 #: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
 OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"

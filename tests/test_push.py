@@ -340,3 +340,19 @@ async def test_no_content_is_answered_not_crashed(tmp_path: Path) -> None:
     finally:
         assert b.svc is not None
         b.svc.close()
+
+
+async def test_a_chat_whose_platform_is_not_running_is_left_for_the_process_that_runs_it(bot: Bot) -> None:
+    """`run.py telegram` alone must not claim (and so lose) or retry a WeCom group's push every tick."""
+    wecom_group = "wecom:wrGroupX"
+    await bot.say("/subscribe 08:00", chat_id=wecom_group)
+    await bot.say("/subscribe 08:00")  # the Telegram group, for comparison
+    await bot.tick_at(at(8, 0))
+    await bot.tick_at(at(8, 1))
+    assert len(bot.outbox.to(GROUP)) == 1 and bot.outbox.to(wecom_group) == []
+    assert bot.svc is not None
+    doc = bot.svc.store.push_doc(wecom_group)
+    assert doc is not None and doc.get("deliveries", {}) == {}  # nothing claimed: a WeCom process pushes it later
+    bot.svc.senders["wecom"] = bot.outbox  # now WeCom runs too
+    await bot.tick_at(at(8, 2))
+    assert len(bot.outbox.to(wecom_group)) == 1 and len(bot.outbox.to(GROUP)) == 1

@@ -224,3 +224,34 @@ async def test_one_chats_steps_stay_in_order(wc: RunningWecom) -> None:
         await wc.server.wait_for("aibot_respond_msg", req_id=f.req_id, timeout=10)
     texts_in_order = [wc.server.find("aibot_respond_msg", req_id=f.req_id)[0].content for f in frames]
     assert "署名" in texts_in_order[1] or "匿名" in texts_in_order[1], texts_in_order
+
+
+async def test_a_notice_with_buttons_to_a_member_is_a_card_even_after_a_restart(wc: RunningWecom) -> None:
+    """Single chats are not remembered in memory: anything not known as a group is a member's own chat, where
+    WeCom allows cards, so a proposer's 满意度 question keeps its buttons after a restart."""
+    from bot.core import Button, Reply
+
+    await wc.say("/help", userid="proposer9")  # the member has talked to the bot (WeCom's proactive rule)
+    wc.adapter._groups.clear()  # as after a restart
+    buttons = [[Button("满意", data="sg:f:JY-2026-0001:0"), Button("不满意", data="sg:f:JY-2026-0001:2")]]
+    mark = len(wc.server.frames)
+    await wc.services.sender(Reply("你的建议已实施。", buttons=buttons, chat_id="wecom:proposer9"))
+    (card,) = await wc.server.wait_for("aibot_send_msg", since=mark, chatid="proposer9")
+    assert [b["text"] for b in card.body["template_card"]["button_list"]] == ["满意", "不满意"]
+
+
+async def test_group_suggestion_records_a_group_source_not_private(wc: RunningWecom) -> None:
+    (receipt,) = await wc.say("建议 车间通风设备噪音太大，建议加装消音罩", chatid=GROUP, userid="wangwu")
+    assert "JY-2026-0001" in receipt.content
+    rec = wc.services.store.suggestion_get("JY-2026-0001")
+    assert rec is not None and rec["chat_id"] == f"wecom:{GROUP}" and rec["chat_title"] == "企业微信群"
+
+
+async def test_after_stop_sends_fail_at_once_instead_of_waiting_for_a_reconnect(wc: RunningWecom) -> None:
+    from bot.core import DeliveryError, Reply
+
+    send = wc.adapter.send
+    await wc.adapter.stop()
+    assert "wecom" not in wc.services.senders
+    with pytest.raises(DeliveryError):
+        await asyncio.wait_for(send(Reply("迟到的通知", chat_id="wecom:someone")), 2)

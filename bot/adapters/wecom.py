@@ -121,11 +121,11 @@ class WecomAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._windows: dict[str, tuple[SlidingWindow, SlidingWindow]] = {}
         self._groups: set[str] = set()
-        self._singles: set[str] = set()
         self._task_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.retries = 0  # 45009s and reconnect waits (for logs and the benchmark)
         self._running = False  # start() has returned: faults are logged here, not raised
+        self._stopping = False  # stop() has begun: sends fail at once
         self._auth_errcode = "?"
         #: Incoming frames in per-chat order, concurrent across chats (shared mechanism with Telegram).
         self.queue = ChatQueue(name="wecom")
@@ -172,11 +172,16 @@ class WecomAdapter:
             asyncio.get_running_loop().run_in_executor(None, lambda: self.svc.search)
 
     async def stop(self) -> None:
-        """Disconnect and cancel our background work."""
-        if self.client is not None and self.client._started:
-            self.client.disconnect()
+        """Let queued frames finish (their replies need the connection), then refuse further sends at once
+        (nothing waits for a reconnect that will never come), disconnect and cancel our background work."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.close(), STOP_GRACE_SECONDS)
+        self._stopping = True
+        if self.svc.senders.get(WECOM) == self.send:
+            del self.svc.senders[WECOM]
+        self._authed.set()  # wake sends waiting for a reconnect: they see _stopping and give up
+        if self.client is not None and self.client._started:
+            self.client.disconnect()
         for t in list(self._tasks):
             t.cancel()
         for t in list(self._tasks):
@@ -293,14 +298,24 @@ class WecomAdapter:
             chatid = str(body["chatid"])
             self._groups.add(chatid)
             return chatid, "group", userid
-        self._singles.add(userid)
         return userid, "private", userid
+
+    def _is_group(self, key: str) -> bool:
+        """Whether chat `key` is a group: seen as one since start, or subscribed as one (the store remembers it
+        across restarts). Anything else is a single chat (a member's own: proposer notices, officer reminders),
+        where cards with buttons are allowed."""
+        if key in self._groups:
+            return True
+        sub = (self.svc.store.push_doc(PREFIX + key) or {}).get("sub") or {}
+        return sub.get("chat_type") in ("group", "supergroup")
 
     def _base_request(self, body: dict[str, Any], **kw: Any) -> Request:
         key, chat_type, userid = self._who(body)
         return Request(
             platform="wecom", chat_id=PREFIX + key, chat_type=chat_type, user_id=PREFIX + userid,
-            user_name=userid, bot_username=self.config.wecom.bot_id, **kw,
+            # WeCom's callbacks carry neither a group's name nor a member's display name
+            user_name=userid, chat_title=texts.WECOM_GROUP_TITLE if chat_type == "group" else "",
+            bot_username=self.config.wecom.bot_id, **kw,
         )
 
     @staticmethod
@@ -474,7 +489,7 @@ class WecomAdapter:
         if reply.chat_id is None:
             raise DeliveryError("a reply sent outside a request needs chat_id")
         key = chat_key(reply.chat_id)
-        group = key not in self._singles  # unknown chats are treated as groups (no buttons there)
+        group = self._is_group(key)
         for body in self._messages(reply, key, group_push=group):
             await self._call(key, lambda body=body: self.client.send_message(key, body))
 
@@ -490,7 +505,7 @@ class WecomAdapter:
         started = time.monotonic()
         delay = self.retry_base
         while True:
-            if self.exit_code is not None:
+            if self.exit_code is not None or self._stopping:
                 raise DeliveryError("WeCom adapter stopped")
             if not self._authed.is_set():
                 try:

@@ -194,6 +194,8 @@ async def tick(svc: Services) -> None:
     grace = svc.config.push.grace_minutes
     due: list[tuple[str, date]] = []
     for doc in svc.store.push_docs():
+        if not svc.can_send(doc["chat_id"]):
+            continue  # its platform is not running in this process (e.g. `run.py telegram` only): not claimed
         days, missed = P.due_days(doc, now, grace)
         due += [(doc["chat_id"], d) for d in days]
         for day in missed:
