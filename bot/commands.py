@@ -80,8 +80,9 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
         return await cb.handler(req, svc, rest)
 
     text = (req.text or "").strip()
-    if not text:
-        return []
+    if not text or (req.addressed and not _strip_mention(text, req.bot_username)):
+        # a bare mention ("@工会助手" and nothing else) asks what the bot can do
+        return await _BY_NAME["help"].handler(req, svc, "") if req.addressed else []
     # Numbered choices (bot/choices.py): a bare number answers the buttons a platform could not show.
     if (choice := choices.take(svc, req.chat_id, text)) is not None:
         return await _dispatch(dataclasses.replace(req, callback_data=choice, text=""), svc)

@@ -123,6 +123,9 @@ class Request:
     #: start-parameter -> a link opening the private chat with the bot (Telegram's deep link); None where the
     #: platform has no such link (then handlers tell the member in words to message the bot privately).
     private_link: Callable[[str], str] | None = None
+    #: Whether the platform tells the bot who administers a group (Telegram does; WeCom does not, so there only
+    #: configured officers act for a group, and the messages say so).
+    group_admins: bool = True
 
     @property
     def is_private(self) -> bool:

@@ -188,7 +188,7 @@ def welcome(private: bool) -> str:
     )
 
 
-def help_text(table: list) -> str:  # list[Command]; untyped to keep texts free of imports
+def help_text(table: list, group_admins: bool = True) -> str:  # list[Command]; untyped: texts import nothing
     """/help: one line per command with usage and Chinese aliases, officers' commands apart."""
     def line(c: object) -> str:
         usage = escape(c.usage or f"/{c.name}")  # type: ignore[attr-defined]
@@ -200,7 +200,8 @@ def help_text(table: list) -> str:  # list[Command]; untyped to keep texts free 
     officers = [line(c) for c in table if c.audience == "officer"]
     parts = ["<b>工会助手 · 命令一览</b>", *members]
     if officers:
-        parts += ["", "<b>工会干部（群管理员及配置的干部）</b>", *officers]
+        who = "群管理员及配置的干部" if group_admins else "配置的干部"
+        parts += ["", f"<b>工会干部（{who}）</b>", *officers]
     parts += ["", "私聊时直接发送关键词即可检索；群里请用命令或中文说法（如“搜索 职代会”）。"]
     return "\n".join(parts)
 
@@ -233,8 +234,18 @@ PUSH_USAGE = (
     "时间用 24 小时制 HH:MM（00:00–23:59），如 08:00；“工作日”按国家法定节假日安排（含调休上班日）。"
 )
 SETTIME_USAGE = "用法：/settime HH:MM [工作日|每天]，例如 /settime 07:30 或 /settime 18:00 工作日"
-PUSH_ADMINS_ONLY = "抱歉，只有本群管理员或工会干部可以设置每日推送。您可以发送 /today 查看今天的一招。"
-PUSH_OFFICERS_ONLY = "抱歉，/push 仅供本群管理员或工会干部试发使用。发送 /today 可查看今天的一招。"
+def push_admins_only(group_admins: bool = True) -> str:
+    who = "本群管理员或工会干部" if group_admins else "配置的工会干部"
+    return f"抱歉，只有{who}可以设置每日推送。您可以发送 /today 查看今天的一招。"
+
+
+def push_officers_only(group_admins: bool = True) -> str:
+    who = "本群管理员或工会干部" if group_admins else "配置的工会干部"
+    return f"抱歉，/push 仅供{who}试发使用。发送 /today 可查看今天的一招。"
+
+
+PUSH_ADMINS_ONLY = push_admins_only()
+PUSH_OFFICERS_ONLY = push_officers_only()
 
 
 def format_day(day: date) -> str:
@@ -564,7 +575,12 @@ def _esc_clip(text: str, limit: int) -> str:
 SG_MINE_EMPTY = "你还没有署名提交过建议。发送“建议 内容”即可提交。"
 SG_PRIVATE_ONLY = "为保护隐私，请私聊我使用这个命令。"
 SG_BTN_OPEN_PRIVATE = "私聊我"
-SG_NOT_OFFICER = "只有工会干部（建议来源群的管理员或配置的干部）才能审阅、导出或统计建议。"
+def sg_not_officer(group_admins: bool = True) -> str:
+    who = "建议来源群的管理员或配置的干部" if group_admins else "配置的干部"
+    return f"只有工会干部（{who}）才能审阅、导出或统计建议。"
+
+
+SG_NOT_OFFICER = sg_not_officer()
 SG_NOT_OFFICER_OF = "你不是这条建议来源群的管理员，也不是配置的干部，不能处理它。"
 SG_REVIEW_EMPTY = "目前没有待处理的建议。"
 SG_NOT_FOUND = "找不到这个编号的建议，请核对（格式如 JY-2026-0007）。"
@@ -762,7 +778,10 @@ WECOM_HELP_NOTE = (
     "· 按钮显示不了时，回复按钮前的数字即可。"
 )
 WECOM_UNSUPPORTED = "企业微信里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
-WECOM_FILE_UNAVAILABLE = "企业微信里暂不能发送文件或图片，请在私聊中发送 /stats 查看文字统计，或联系管理员导出。"
+WECOM_FILE_UNAVAILABLE = (
+    "（企业微信里暂不能由机器人发送文件或图片：统计数字见上文；导出表格请在工作台（私聊发送 /desk）中进行，"
+    "或请运维人员用命令行 run.py suggestions export 导出。）"
+)
 WECOM_CARD_MORE = "（内容见上一条消息）"
 #: A WeCom group's title where one is recorded (WeCom's callbacks do not carry the group's name).
 WECOM_GROUP_TITLE = "企业微信群"

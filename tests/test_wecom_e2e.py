@@ -255,3 +255,11 @@ async def test_after_stop_sends_fail_at_once_instead_of_waiting_for_a_reconnect(
     assert "wecom" not in wc.services.senders
     with pytest.raises(DeliveryError):
         await asyncio.wait_for(send(Reply("迟到的通知", chat_id="wecom:someone")), 2)
+
+
+async def test_a_bare_mention_gets_help_that_names_only_configured_officers(wc: RunningWecom) -> None:
+    (reply,) = await wc.say("", chatid=GROUP, userid="wangwu")  # just "@工会助手"
+    assert "命令一览" in reply.content and "企业微信说明" in reply.content
+    assert "群管理员" not in reply.content  # WeCom tells the bot nothing about group admins
+    (refusal,) = await wc.say("订阅 07:30", chatid=GROUP, userid="wangwu")
+    assert "配置的工会干部" in refusal.content and "管理员" not in refusal.content

@@ -95,8 +95,9 @@ def chat_key(chat_id: Any) -> str:
 
 
 def _is_help(text: str) -> bool:
+    """/help, 帮助, or a bare @-mention (which the dispatcher answers with the help)."""
     word = text.split(maxsplit=1)[0].lower() if text.split() else ""
-    return word in ("/help", "帮助") or word.startswith("/help@")
+    return word in ("", "/help", "帮助") or word.startswith("/help@")
 
 
 class WecomAdapter:
@@ -315,7 +316,7 @@ class WecomAdapter:
             platform="wecom", chat_id=PREFIX + key, chat_type=chat_type, user_id=PREFIX + userid,
             # WeCom's callbacks carry neither a group's name nor a member's display name
             user_name=userid, chat_title=texts.WECOM_GROUP_TITLE if chat_type == "group" else "",
-            bot_username=self.config.wecom.bot_id, **kw,
+            bot_username=self.config.wecom.bot_id, group_admins=False, **kw,
         )
 
     @staticmethod

@@ -25,7 +25,7 @@ async def help_(req: Request, svc: Services, args: str) -> list[Reply]:
     """Every command with its aliases and usage, members' first, officers' after."""
     from bot.table import TABLE
 
-    return [Reply(texts.help_text(TABLE))]
+    return [Reply(texts.help_text(TABLE, req.group_admins))]
 
 
 COMMANDS = [

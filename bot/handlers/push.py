@@ -90,7 +90,7 @@ async def _may_configure(req: Request, svc: Services) -> bool:
 async def subscribe(req: Request, svc: Services, args: str) -> list[Reply]:
     """/subscribe [HH:MM] [工作日|每天]: subscribe this chat (or change its schedule)."""
     if not await _may_configure(req, svc):
-        return [Reply(texts.PUSH_ADMINS_ONLY)]
+        return [Reply(texts.push_admins_only(req.group_admins))]
     parsed = P.parse_schedule(args)
     if parsed is None:
         return [Reply(texts.PUSH_USAGE)]
@@ -107,7 +107,7 @@ async def subscribe(req: Request, svc: Services, args: str) -> list[Reply]:
 async def settime(req: Request, svc: Services, args: str) -> list[Reply]:
     """/settime HH:MM [工作日|每天]: change the push time (and mode) of a subscribed chat."""
     if not await _may_configure(req, svc):
-        return [Reply(texts.PUSH_ADMINS_ONLY)]
+        return [Reply(texts.push_admins_only(req.group_admins))]
     parsed = P.parse_schedule(args)
     if parsed is None or parsed[0] is None:
         return [Reply(texts.SETTIME_USAGE)]
@@ -137,7 +137,7 @@ def _set_schedule(req: Request, svc: Services, hhmm: str, mode: str, changed: bo
 async def unsubscribe(req: Request, svc: Services, args: str) -> list[Reply]:
     """/unsubscribe: stop the daily push for this chat (its rotation is kept for a later re-subscribe)."""
     if not await _may_configure(req, svc):
-        return [Reply(texts.PUSH_ADMINS_ONLY)]
+        return [Reply(texts.push_admins_only(req.group_admins))]
     if not _unsubscribe(svc, req.chat_id):
         return [Reply(texts.NOT_SUBSCRIBED)]
     log.info("%s unsubscribed", _label(svc, req.chat_id))
@@ -179,7 +179,7 @@ async def status(req: Request, svc: Services, args: str) -> list[Reply]:
 async def push_now(req: Request, svc: Services, args: str) -> list[Reply]:
     """/push (admins/officers): today's push, sent to this chat now to try it out (not counted as the push)."""
     if not await table.is_officer(req, svc):
-        return [Reply(texts.PUSH_OFFICERS_ONLY)]
+        return [Reply(texts.push_officers_only(req.group_admins))]
     return await today(req, svc, args)
 
 

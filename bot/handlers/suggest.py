@@ -215,7 +215,7 @@ async def _officer_gate(req: Request, svc: Services) -> list[Reply] | None:
     if not req.is_private:
         return _private_only(req)
     if not await sg.is_reviewer(svc, req.user_id):
-        return [Reply(texts.SG_NOT_OFFICER)]
+        return [Reply(texts.sg_not_officer(req.group_admins))]
     return None
 
 
@@ -336,7 +336,7 @@ async def _review_button(req: Request, svc: Services, action: str, arg: str) -> 
         return [Reply(toast=texts.SG_PRIVATE_ONLY)]
     if action == "p":
         if not await sg.is_reviewer(svc, req.user_id):
-            return [Reply(texts.SG_NOT_OFFICER, toast=texts.SG_NOT_OFFICER)]
+            return [Reply(texts.sg_not_officer(req.group_admins), toast=texts.sg_not_officer(req.group_admins))]
         return await _page(req, svc, int(arg) if arg.isdigit() else 0, edit=True)
     number, _, act = arg.partition(":")
     try:
