@@ -62,6 +62,9 @@ def _logging(verbose: bool, console: bool) -> None:
     level = logging.DEBUG if verbose else (logging.WARNING if console else logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines every 30 s
+    # The WeCom SDK's frames hold member text beside userids (anonymous suggestions too): never in the logs.
+    logging.getLogger("aibot").setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,11 +62,13 @@ def _validate_wecom(w: WecomConfig) -> None:
         raise ConfigError("[wecom] secret: needed with bot_id (or set the environment variable WECOM_BOT_SECRET)")
     if w.secret and not re.fullmatch(r"[\x21-\x7e]{1,256}", w.secret):
         raise ConfigError("[wecom] secret: 1-256 printable ASCII characters without spaces")
-    if not w.ws_url.startswith("wss://"):
-        raise ConfigError(f"[wecom] ws_url: must start with wss:// (the SDK speaks TLS only), got {w.ws_url!r}")
+    if not re.fullmatch(r"wss://[A-Za-z0-9.\-\[\]:]+(/\S*)?", w.ws_url) or w.ws_url.startswith("wss:///"):
+        raise ConfigError(f"[wecom] ws_url: a wss:// address with a host (the SDK speaks TLS only), got {w.ws_url!r}")
     for i, officer in enumerate(w.officers):
         if not re.fullmatch(r"[\x21-\x7e]{1,64}", officer):
             raise ConfigError(f"[wecom] officers[{i}]: a WeCom userid (1-64 characters, no spaces), got {officer!r}")
+        if officer.startswith("wecom:"):
+            raise ConfigError(f"[wecom] officers[{i}]: write the bare userid, without 'wecom:', got {officer!r}")
     if w.ca_file and not Path(w.ca_file).is_file():
         raise ConfigError(f"[wecom] ca_file: no such file {w.ca_file!r}")
 
@@ -250,6 +252,8 @@ def _validate(cfg: Config, check_dirs: bool) -> None:
         raise ConfigError(f"[desk] session_minutes: must be 1-10080 (a week at most), got {d.session_minutes}")
     if d.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", d.public_url):
         raise ConfigError(f"[desk] public_url: must be an http:// or https:// address, got {d.public_url!r}")
+    if not re.fullmatch(r"[A-Za-z0-9.\-:]{1,253}", d.listen):
+        raise ConfigError(f"[desk] listen: an IP address or host name such as 127.0.0.1, got {d.listen!r}")
     if d.enabled and not d.public_url:
         raise ConfigError("[desk] public_url: required when the desk is enabled (the address officers open)")
     if check_dirs:

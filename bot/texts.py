@@ -475,7 +475,8 @@ SG_NO_REVIEWER_NOTE = (
     "想尽快得到答复，请在所在工会群里发送 <code>建议 内容</code>（由群管理员审阅），或直接联系工会。"
 )
 SG_NO_OFFICERS_WARNING = (
-    "未配置工会干部（config.toml [bot] officers 为空）：私聊提交的合理化建议无人能审阅，每周超期提醒也不会发送。"
+    "未配置工会干部（config.toml 的 [bot] officers 和 [wecom] officers 都为空）："
+    "私聊提交的合理化建议无人能审阅，每周超期提醒也不会发送。"
 )
 #: Stored and shown as the proposer of anonymous suggestions (history, detail view, export).
 SG_ANONYMOUS = "匿名"

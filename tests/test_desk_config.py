@@ -40,6 +40,7 @@ def test_the_example_file_loads() -> None:
         ("[desk]\nenabled = true\n", "[desk] public_url"),
         ('[desk]\npublic_url = "desk.example.org"\n', "[desk] public_url"),
         ("[desk]\nport = 70000\n", "[desk] port"),
+        ('[desk]\nlisten = "no such host"\n', "[desk] listen"),
         ("[desk]\nsession_minutes = 0\n", "[desk] session_minutes"),
         ("[desk]\nlogin = 1\n", "[desk] login"),
         ('[suggestions]\ndepartments = ["安全环保部", ""]\n', "[suggestions] departments"),
