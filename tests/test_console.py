@@ -92,6 +92,6 @@ def test_preview_switches_show_each_platforms_source(tmp_path: Path) -> None:
     wecom = pairs[query]
     assert wecom.startswith("┌─ WeCom markdown 1/1")
     # member text shows literally in WeCom: every markdown-looking part of the query is escaped
-    assert r"\<b\>x\</b\> \*\*粗体\*\* \[x\](y) \`c\`" in wecom
+    assert r"\<b>x\</b> \*\*粗体\*\* \[x\](y) \`c\`" in wecom
     assert pairs["/today"].startswith("┌─ Telegram HTML 1/1") and "<b>每日一招</b>" in pairs["/today"]
     assert "┌─" not in pairs["/help"] and "<b>" not in pairs["/help"]

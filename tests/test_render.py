@@ -63,9 +63,10 @@ def test_any_member_text_displays_as_typed(s: str) -> None:
     assert shown(md) == fold(s)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(st.sampled_from(list("集体合同职代会 abc")), min_size=1, max_size=20).filter(str.strip), text_st)
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("集体合同职代会 abc1.-#>*_")), min_size=1, max_size=20).filter(str.strip), text_st)
 def test_bold_title_then_member_text(a: str, b: str) -> None:
+    """Also a title starting with "1." or "#" (search results are numbered): shown as typed, still bold."""
     md = to_markdown(f"<b>{html.escape(a)}</b>\n{html.escape(b)}")
     rendered = MD.render(md)
     assert rendered.count("<strong>") == 1, md
@@ -98,3 +99,10 @@ def test_huge_message_fits_wecom_limit() -> None:
     assert len(parts) > 1
     assert all(len(p.encode()) <= WECOM_MARKDOWN_BYTES for p in parts)
     assert shown("".join(parts)).replace(" ", "") == fold("**😀** [x](y) " * 5000).replace(" ", "")
+
+
+def test_numbered_bold_titles_need_no_backslash() -> None:
+    """WeCom's documented markdown subset has no escapes: a backslash only where markdown would misread text."""
+    md = to_markdown("<b>1. 完善职工代表大会制度</b>\n来源：《工会法》 · 第五条 [工作日|每天] 000_9fb8.txt")
+    assert "\\" not in md
+    assert shown(md) == fold("1. 完善职工代表大会制度\n来源：《工会法》 · 第五条 [工作日|每天] 000_9fb8.txt")

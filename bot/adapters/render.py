@@ -15,22 +15,53 @@ from html.parser import HTMLParser
 #: WeCom's limit for a markdown message's content, in bytes of UTF-8.
 WECOM_MARKDOWN_BYTES = 20480
 
-#: Characters that are markdown syntax anywhere in a line (escaped with a backslash in text nodes).
-_INLINE_SPECIAL = set("\\`*_[]<>~|&")
+#: Always markdown syntax in a line: emphasis, code spans and the escape character itself.
+_ALWAYS = set("\\`*")
 #: A line start that markdown would read as a heading, list, quote, rule or table.
 _LINE_START = re.compile(r"^([ \t]*)(#|>|-|\+|=|(\d{1,9})([.)]))", re.M)
 
 
-def escape_markdown(text: str) -> str:
-    """Plain text -> markdown that displays exactly `text` (backslash escapes; line starts neutralised)."""
-    out = "".join("\\" + ch if ch in _INLINE_SPECIAL else ch for ch in text)
+def _quiet(text: str, i: int) -> bool:
+    """Whether the character at `i` sits inside a word (no whitespace or punctuation on either side), where
+    `_` cannot open or close emphasis."""
+    def wordish(j: int) -> bool:
+        return 0 <= j < len(text) and not text[j].isspace() and (text[j].isalnum() or ord(text[j]) > 0x2E7F)
+
+    return wordish(i - 1) and wordish(i + 1)
+
+
+def escape_markdown(text: str, at_line_start: bool = True) -> str:
+    """Plain text -> markdown that displays exactly `text`, with as few backslashes as possible (members see
+    any that a client does not process): `*` and backticks always; `_` unless inside a word; `[` `]` only where
+    a link could form; `<` before a tag or autolink; `&` before an entity; `~~`; `|` where a
+    table could form; line starts neutralised."""
+    link = "](" in text
+    table = re.search(r"(?m)^[ \t|:-]*-[ \t|:-]*$", text) is not None  # a possible table delimiter row
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        prev = text[i - 1] if i else ""
+        special = (
+            ch in _ALWAYS
+            or (ch == "_" and not _quiet(text, i))
+            or (ch in "[]" and link)
+            or (ch == "<" and (nxt.isalpha() or nxt in "/!?"))
+            or (ch == "&" and re.match(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", text[i:]) is not None)
+            or (ch == "~" and "~" in (prev, nxt))
+            or (ch == "|" and table)
+        )
+        out.append("\\" + ch if special else ch)
 
     def line_start(m: re.Match[str]) -> str:
         if m.group(3):  # "1." / "1)": an ordered list -> "1\."
             return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"
         return f"{m.group(1)}\\{m.group(2)}"
 
-    return _LINE_START.sub(line_start, out)
+    escaped = "".join(out)
+    if at_line_start:
+        return _LINE_START.sub(line_start, escaped)
+    first, nl, rest = escaped.partition("\n")  # the first line continues markup already on its line
+    return first + nl + _LINE_START.sub(line_start, rest) if nl else first
 
 
 class _Renderer(HTMLParser):
@@ -51,7 +82,10 @@ class _Renderer(HTMLParser):
         elif self.in_pre or self.in_code:
             self.out.append(data)  # wrapped and fenced safely at the closing tag
         else:
-            self.out.append(escape_markdown(data))
+            at_line_start = not self.out or self.out[-1].endswith("\n")
+            if self.stack and self.stack[-1][0] == "b" and self.stack[-1][1] == len(self.out) and data[:1].strip():
+                at_line_start = False  # the first thing in bold: its line starts with "**", not with this text
+            self.out.append(escape_markdown(data, at_line_start))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         href = next((v or "" for k, v in attrs if k == "href"), "")
