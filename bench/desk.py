@@ -37,7 +37,8 @@ from bot.store import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = ZoneInfo("Asia/Shanghai")
-OFFICER = 9001
+OFFICER_TG = 9001
+OFFICER = f"tg:{OFFICER_TG}"  # the core's qualified id of a configured Telegram officer
 HAN = "工会职工代表大会合理化建议安全生产劳动保护技能培训班组管理节能降耗设备维护质量改进食堂宿舍通勤"
 GROUPS = ("一车间工会群", "二车间工会群", "机修分会", "后勤分会")
 DEPTS = ("", "安全环保部", "生产技术部", "设备管理部", "综合办公室")
@@ -58,9 +59,9 @@ def record(rng: random.Random, seq: int, start: datetime) -> dict[str, Any]:
     group = rng.random() < 0.7
     return {
         "number": sg.format_number(2026, seq), "year": 2026, "seq": seq,
-        "chat_id": -1000 - GROUPS.index(g) if group and (g := rng.choice(GROUPS)) else None,
+        "chat_id": f"tg:{-1000 - GROUPS.index(g)}" if group and (g := rng.choice(GROUPS)) else None,
         "chat_title": g if group else "", "anonymous": anon,
-        "proposer_id": None if anon else 10_000 + rng.randrange(500), "proposer_name": None if anon else "张三",
+        "proposer_id": None if anon else f"tg:{10_000 + rng.randrange(500)}", "proposer_name": None if anon else "张三",
         "category": rng.choice(sg.CATEGORIES), "text": "".join(rng.choices(HAN, k=rng.randrange(100, 400))),
         "created": created, "status": status, "history": history, "department": rng.choice(DEPTS),
     }  # fmt: skip
@@ -70,7 +71,7 @@ def services(data: Path, size: int, port: int) -> Services:
     cfg = Config(
         storage=StorageConfig(dir=str(data)),
         content=ContentConfig(dir=str(ROOT / "content")),
-        bot=BotConfig(officers=(OFFICER,)),
+        bot=BotConfig(officers=(OFFICER_TG,)),
         desk=DeskConfig(enabled=True, port=port, public_url="http://127.0.0.1"),
     )
     store = Store(data)
