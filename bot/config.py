@@ -91,7 +91,7 @@ PUSH_MODES = ("每天", "工作日")
 @dataclass(frozen=True)
 class PushConfig:
     default_time: str = "08:00"
-    default_mode: str = "每天"  # 每天 | 工作日
+    default_mode: str = PUSH_MODES[0]  # 每天 | 工作日
     grace_minutes: int = 120
 
     @property
