@@ -1231,8 +1231,8 @@ def content_empty(path: object, hint: str) -> str:
 SEARCH_INDEX_PROGRESS = "建立检索索引"
 #: Suggested when a query shares no character with the corpus (only those that occur in it are offered).
 SEARCH_FALLBACK_TERMS = ("集体合同", "厂务公开", "劳动竞赛", "合理化建议", "送温暖", "职工之家")
-SEARCH_USAGE = "/search 关键词"
-SEARCH_SHORT_USAGE = "/s 关键词"
+SEARCH_CMD_USAGE = "/search 关键词"
+SEARCH_SHORT_CMD_USAGE = "/s 关键词"
 
 
 def search_cli_no_hits(query: str, suggestions: list[str]) -> str:
