@@ -86,10 +86,14 @@ class BotConfig:
         return ZoneInfo(self.timezone)
 
 
+#: Push schedule modes (stored values; bot.practice.DAILY / WORKDAYS are the same strings).
+PUSH_MODES = ("每天", "工作日")
+
+
 @dataclass(frozen=True)
 class PushConfig:
     default_time: str = "08:00"
-    default_mode: str = "每天"  # 每天 | 工作日
+    default_mode: str = PUSH_MODES[0]  # 每天 | 工作日
     grace_minutes: int = 120
 
     @property
@@ -228,8 +232,10 @@ def _validate(cfg: Config, check_dirs: bool) -> None:
         parse_hhmm(cfg.push.default_time)
     except ValueError:
         raise ConfigError(f"[push] default_time: not a time HH:MM (00:00-23:59): {cfg.push.default_time!r}") from None
-    if cfg.push.default_mode not in ("每天", "工作日"):
-        raise ConfigError(f"[push] default_mode: must be '每天' or '工作日', got {cfg.push.default_mode!r}")
+    if cfg.push.default_mode not in PUSH_MODES:
+        raise ConfigError(
+            f"[push] default_mode: must be {PUSH_MODES[0]!r} or {PUSH_MODES[1]!r}, got {cfg.push.default_mode!r}"
+        )
     if not 0 <= cfg.push.grace_minutes <= 1440:
         raise ConfigError(f"[push] grace_minutes: must be 0-1440 (a day at most), got {cfg.push.grace_minutes}")
     if t.secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", t.secret_token):

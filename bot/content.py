@@ -22,6 +22,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from bot import docs_import as D
+from bot import texts
 
 PASSAGES_FILE = "passages.jsonl"
 PRACTICES_FILE = "practices.json"
@@ -115,13 +116,9 @@ class BuildSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [
-            f"内容构建完成：{self.files} 个文件，{self.passages} 个段落，合并重复 {self.duplicates_merged} 处，"
-            f"{self.practices} 条每日一招 (files={self.files} passages={self.passages} "
-            f"duplicates_merged={self.duplicates_merged} practices={self.practices} skipped={len(self.skipped)})"
-        ]
-        lines += [f"  已跳过 {name}：{why}" for name, why in self.skipped]
-        return "\n".join(lines)
+        return texts.content_build_summary(
+            self.files, self.passages, self.duplicates_merged, self.practices, self.skipped
+        )
 
 
 # --- small text helpers -------------------------------------------------------------------------
@@ -612,17 +609,17 @@ def _to_passages(groups: list[_Group], titles: dict[str, str]) -> list[Passage]:
 def _load_practice_specs(path: Path) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The [[practice]] and [[source]] tables of practices.toml."""
     if not path.is_file():
-        raise ContentError(f"缺少 {path}（每日一招清单）")
+        raise ContentError(texts.content_no_practices_file(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ContentError(f"{path} 格式错误：{str(exc).splitlines()[0]}") from exc
+        raise ContentError(texts.content_bad_toml(path, str(exc).splitlines()[0])) from exc
     specs = data.get("practice", [])
     if not isinstance(specs, list):
-        raise ContentError(f"{path}：practice 必须是 [[practice]] 表数组")
+        raise ContentError(texts.content_practice_not_array(path))
     sources = data.get("source", [])
     if not isinstance(sources, list) or not all(isinstance(x, dict) for x in sources):
-        raise ContentError(f"{path}：source 必须是 [[source]] 表数组")
+        raise ContentError(texts.content_source_not_array(path))
     return specs, sources
 
 
@@ -646,13 +643,13 @@ def _source_practices(
     for spec in sources:
         file = str(spec.get("file", "")).strip()
         if file not in files:
-            raise ContentError(f"每日一招来源文件不存在：{file!r}（写 seeds/ 下的相对路径，如 local/制度汇编.docx）")
+            raise ContentError(texts.content_source_missing(file))
         min_chars = spec.get("min_chars", SOURCE_MIN_CHARS)
         tags = spec.get("tags", [])
         if not isinstance(min_chars, int) or min_chars < 1:
-            raise ContentError(f"每日一招来源 {file}：min_chars 必须是正整数")
+            raise ContentError(texts.content_source_bad_min_chars(file))
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise ContentError(f"每日一招来源 {file}：tags 必须是字符串列表")
+            raise ContentError(texts.content_source_bad_tags(file))
         for p in passages:
             if file not in p.files or len(p.text) < min_chars or PLACEHOLDER_RE.search(p.text):
                 continue
@@ -674,27 +671,27 @@ def _resolve_practice(spec: dict[str, object], index: dict[str, Passage]) -> Pra
     """Check one practice spec against the passages and build the Practice."""
     pid = str(spec.get("id", "")).strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
-        raise ContentError(f"每日一招 id 无效：{pid!r}（只用小写字母、数字和连字符）")
+        raise ContentError(texts.content_practice_bad_id(pid))
     title = str(spec.get("title", "")).strip()
     if not title or len(title) > PRACTICE_TITLE_MAX:
-        raise ContentError(f"每日一招 {pid}：标题必须是 1–{PRACTICE_TITLE_MAX} 个字：{title!r}")
+        raise ContentError(texts.content_practice_bad_title(pid, PRACTICE_TITLE_MAX, title))
     refs = spec.get("passages", [spec["passage"]] if "passage" in spec else [])
     if not isinstance(refs, list) or not refs:
-        raise ContentError(f"每日一招 {pid}：缺少 passage / passages")
+        raise ContentError(texts.content_practice_no_passage(pid))
     missing = [str(r) for r in refs if str(r) not in index]
     if missing:
-        raise ContentError(f"每日一招 {pid}（{title}）引用的段落不存在：{', '.join(missing)}")
+        raise ContentError(texts.content_practice_missing_passages(pid, title, missing))
     first = index[str(refs[0])]
     numbered = enumerator(first.text)
     body = str(spec.get("body", "")).strip() or first.text[len(numbered[1]) if numbered else 0 :]
     if not any(body in index[str(r)].text for r in refs):
-        raise ContentError(f"每日一招 {pid}（{title}）：body 必须是所引段落原文的一部分")
-    for label, value in (("标题", title), ("正文", body)):
+        raise ContentError(texts.content_practice_body_not_quoted(pid, title))
+    for label, value in ((texts.CONTENT_FIELD_TITLE, title), (texts.CONTENT_FIELD_BODY, body)):
         if PLACEHOLDER_RE.search(value):
-            raise ContentError(f"每日一招 {pid}（{title}）的{label}含有占位符（_ 或 *），请改用不含占位符的摘录")
+            raise ContentError(texts.content_practice_placeholder(pid, title, label))
     tags = spec.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise ContentError(f"每日一招 {pid}：tags 必须是字符串列表")
+        raise ContentError(texts.content_practice_bad_tags(pid))
     return Practice(pid, title, body, first.source, tuple(tags), tuple(str(r) for r in refs))
 
 
@@ -712,7 +709,7 @@ def _resolve_practices(
         for practice in practices:
             value = getattr(practice, attr)
             if value in seen:
-                raise ContentError(f"每日一招的 {attr} 重复：{value}")
+                raise ContentError(texts.content_practice_duplicate(attr, value))
             seen.add(value)
     return practices
 
@@ -785,7 +782,7 @@ def _read(path: Path) -> str:
     try:
         return D.decode_text(path.read_bytes())
     except D.Unreadable as exc:
-        raise ContentError(f"{path} 不是 UTF-8 或 GB18030 文本") from exc
+        raise ContentError(texts.content_not_text(path)) from exc
 
 
 def _doc_units(doc: D.Doc, file: str, file_no: int) -> list[_Unit]:
@@ -827,10 +824,10 @@ def _load_titles(content_dir: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ContentError(f"{path} 格式错误：{str(exc).splitlines()[0]}") from exc
+        raise ContentError(texts.content_bad_toml(path, str(exc).splitlines()[0])) from exc
     titles = data.get("titles", {})
     if not isinstance(titles, dict) or not all(isinstance(v, str) and v.strip() for v in titles.values()):
-        raise ContentError(f"{path}：[titles] 里每一项应是 \"文件\" = \"标题\"")
+        raise ContentError(texts.content_bad_titles(path))
     return {str(k): v.strip() for k, v in titles.items()}
 
 
@@ -864,7 +861,7 @@ def _parse_file(path: Path, name: str, no: int) -> tuple[list[_Unit], int, str]:
     try:
         raw = D.decode_text(path.read_bytes())
     except OSError as exc:
-        raise D.Unreadable(f"读取失败（{exc.strerror}）") from exc
+        raise D.Unreadable(texts.content_read_failed(exc.strerror)) from exc
     if suffix == ".md":
         heading = re.search(r"^#\s+(.+?)\s*#*$", raw, re.M)
         return _parse_md(raw, name, no), 0, _md_inline(heading.group(1)).strip() if heading else ""
@@ -888,14 +885,14 @@ def _collect(
             found, teasers, title = _parse_file(path, name, no)
         except (D.Unsupported, D.Unreadable) as exc:
             out.skipped.append((name, str(exc)))
-            progress(f"  已跳过 {name}：{exc}")
+            progress(texts.content_skipped(name, str(exc)))
             if step:
                 step(no + 1, len(files), name)
             continue
         out.dropped += teasers
         out.read.append(name)
         out.titles[name] = overrides.get(name) or title or path.stem
-        progress(f"  {name}: {len(found)} 段 《{out.titles[name]}》")
+        progress(texts.content_file_read(name, len(found), out.titles[name]))
         if step:
             step(no + 1, len(files), name)
         out.units.extend(found)
@@ -915,11 +912,11 @@ def build(
     seeds_dir, content_dir = Path(seeds_dir), Path(content_dir)
     files = seed_files(seeds_dir)
     if not files:
-        raise ContentError(f"{seeds_dir} 里没有 .txt 种子文件")
-    progress(f"读取 {len(files)} 个文件（{seeds_dir}）…")
+        raise ContentError(texts.content_no_seeds(seeds_dir))
+    progress(texts.content_reading(len(files), seeds_dir))
     got = _collect(files, seeds_dir, _load_titles(content_dir), progress, step)
     if not got.units:
-        raise ContentError(f"{seeds_dir} 里没有可读取的内容")
+        raise ContentError(texts.content_nothing_readable(seeds_dir))
     groups, merged = _dedupe(got.units)
     passages = _to_passages(groups, got.titles)
     specs, sources = _load_practice_specs(content_dir / PRACTICES_INPUT)
@@ -960,16 +957,16 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, object]]:
             try:
                 yield json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ContentError(f"{path} 第 {no} 行不是有效 JSON：{exc.msg}") from exc
+                raise ContentError(texts.content_bad_jsonl(path, no, exc.msg)) from exc
 
 
 def load_content(content_dir: Path) -> Content:
     """Read the built content/ (fast: no parsing of seeds); ContentError with one line if it is missing."""
     content_dir = Path(content_dir)
-    hint = "请先运行 python run.py content build"
+    hint = texts.CONTENT_BUILD_HINT
     for name in (PASSAGES_FILE, PRACTICES_FILE):
         if not (content_dir / name).is_file():
-            raise ContentError(f"内容文件缺失：{content_dir / name}，{hint}")
+            raise ContentError(texts.content_missing(content_dir / name, hint))
     try:
         passages = tuple(
             Passage(str(d["id"]), str(d["section"]), str(d["text"]), str(d["source"]), tuple(d["files"]))  # type: ignore[arg-type]
@@ -983,7 +980,7 @@ def load_content(content_dir: Path) -> Content:
             for d in raw_practices
         )
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"内容文件格式错误（{content_dir}）：{exc!r}，{hint}") from exc
+        raise ContentError(texts.content_bad_format(content_dir, repr(exc), hint)) from exc
     if not passages:
-        raise ContentError(f"内容为空：{content_dir / PASSAGES_FILE}，{hint}")
+        raise ContentError(texts.content_empty(content_dir / PASSAGES_FILE, hint))
     return Content(passages, practices, _version(content_dir))

@@ -15,14 +15,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import texts
+
 #: Formats we recognise but do not read, and what the operator should do (shown in the build summary).
-UNSUPPORTED = {
-    ".doc": "旧版 Word 格式，请用 Word 或 WPS 打开后“另存为” .docx 再放入",
-    ".wps": "WPS 文字格式，请用 WPS 打开后“另存为” .docx 再放入",
-    ".rtf": "RTF 格式，请另存为 .docx 再放入",
-}
+UNSUPPORTED = texts.DOCS_UNSUPPORTED
 READABLE = (".txt", ".md", ".docx", ".pdf")
-NO_TEXT_LAYER = "PDF 没有文字层（扫描件），请先做 OCR（文字识别）生成带文字的 PDF 或 .docx 再放入"
+NO_TEXT_LAYER = texts.DOCS_NO_TEXT_LAYER
 
 _CN_DIGITS = "零〇一二三四五六七八九十百千两"
 ARTICLE_RE = re.compile(rf"^第[{_CN_DIGITS}\d]{{1,6}}条(?=[\s\u3000：:]|[^\s])")
@@ -121,7 +119,7 @@ def decode_text(data: bytes) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise Unreadable("不是 UTF-8 或 GB18030/GBK 编码的文本")
+    raise Unreadable(texts.DOCS_BAD_ENCODING)
 
 
 def text_title(text: str) -> str:
@@ -155,11 +153,11 @@ def read_docx(path: Path) -> Doc:
 
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Unreadable(f"不是有效的 .docx 文件，可能已损坏或是改了扩展名（{type(exc).__name__}）") from exc
+        raise Unreadable(texts.docs_bad_docx(type(exc).__name__)) from exc
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on broken XML
         if type(exc).__name__ == "PackageNotFoundError":
-            raise Unreadable("不是有效的 .docx 文件，可能已损坏或是改了扩展名（PackageNotFoundError）") from exc
-        raise Unreadable(f"无法解析（{type(exc).__name__}）") from exc
+            raise Unreadable(texts.docs_bad_docx("PackageNotFoundError")) from exc
+        raise Unreadable(texts.docs_unparsable(type(exc).__name__)) from exc
     title = _clean(document.core_properties.title or "")
     doc = Doc(title)
     first_heading = ""
@@ -247,13 +245,13 @@ def read_pdf(path: Path) -> Doc:
         logging.getLogger("pypdf").setLevel(logging.ERROR)
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise Unreadable("PDF 有密码保护，请先去掉密码")
+            raise Unreadable(texts.DOCS_PDF_ENCRYPTED)
         pages = [_page_lines(page.extract_text() or "") for page in reader.pages]
         meta_title = _meta_title(str((reader.metadata or {}).get("/Title") or ""))
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on damaged files
-        raise Unreadable(f"无法解析 PDF，可能已损坏（{type(exc).__name__}）") from exc
+        raise Unreadable(texts.docs_bad_pdf(type(exc).__name__)) from exc
     chars = sum(len(line) for page in pages for line in page)
     if not pages or chars < 20 * len(pages) ** 0.5:
         raise Unsupported(NO_TEXT_LAYER)

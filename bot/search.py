@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from bot import texts
+
 if TYPE_CHECKING:
     from bot.content import Content, Passage
 
@@ -478,7 +480,7 @@ class _Progress:
 
 
 def _build_index(
-    passages: list[Passage], vocab: _Vocab, progress: TextIO | None, label: str = "建立检索索引"
+    passages: list[Passage], vocab: _Vocab, progress: TextIO | None, label: str = texts.SEARCH_INDEX_PROGRESS
 ) -> _Index:
     """Segment every passage (memoising repeated clauses) and build the BM25 postings."""
     norm = Normaliser(vocab.table, vocab.trad)
@@ -879,7 +881,7 @@ class SearchEngine:
             ranked = sorted(scores, key=lambda t: (-scores[t], -int(idx.df[t]), idx.term_list[t]))
             return [idx.term_list[t] for t in ranked[:limit]]
         popular = [t for t in self.vocab.surfaces if t in idx.terms] + [
-            t for t in ("集体合同", "厂务公开", "劳动竞赛", "合理化建议", "送温暖", "职工之家") if t in idx.terms
+            t for t in texts.SEARCH_FALLBACK_TERMS if t in idx.terms
         ]
         return list(dict.fromkeys(popular))[:limit]
 
@@ -927,15 +929,13 @@ def _hit_dict(h: Hit) -> dict[str, Any]:
 
 def _print_readable(result: SearchResult, stdout: TextIO) -> None:
     if not result.hits:
-        hint = "、".join(result.suggestions)
-        stdout.write(f"没有找到“{result.query}”。" + (f"你是不是想找：{hint}\n" if hint else "\n"))
+        stdout.write(texts.search_cli_no_hits(result.query, result.suggestions))
         return
-    note = "（相近匹配）" if result.fallback else ""
-    stdout.write(f"“{result.query}” 共 {result.total} 条{note}\n")
+    stdout.write(texts.search_cli_head(result.query, result.total, result.fallback))
     for i, h in enumerate(result.hits, 1):
         text = h.passage.text if len(h.passage.text) <= 120 else h.passage.text[:119] + "…"
         stdout.write(f"{i}. [{h.score:.2f}] {passage_title(h.passage)}  ({h.passage.id})\n   {text}\n")
-        stdout.write(f"   来源：{h.passage.source}\n")
+        stdout.write(texts.search_cli_source(h.passage.source))
 
 
 def run_cli(

@@ -1090,3 +1090,183 @@ def flood_busy(private_link: bool) -> str:
         f"{where}在私聊里发同样的内容，马上就能得到答复。\n"
         "<i>（这条答复刚才一分钟内在群里提问的各位。）</i>"
     )
+
+
+# --- content build, document import, search CLI (moved from bot/content.py, bot/docs_import.py, ------
+# --- bot/search.py, bot/handlers/search.py; shown to operators running `run.py content build` / ------
+# --- `run.py search`, and in the build summary that /reload reports) ---------------------------------
+
+#: Formats bot/docs_import.py recognises but does not read, and what the operator should do.
+DOCS_UNSUPPORTED = {
+    ".doc": "旧版 Word 格式，请用 Word 或 WPS 打开后“另存为” .docx 再放入",
+    ".wps": "WPS 文字格式，请用 WPS 打开后“另存为” .docx 再放入",
+    ".rtf": "RTF 格式，请另存为 .docx 再放入",
+}
+DOCS_NO_TEXT_LAYER = "PDF 没有文字层（扫描件），请先做 OCR（文字识别）生成带文字的 PDF 或 .docx 再放入"
+DOCS_BAD_ENCODING = "不是 UTF-8 或 GB18030/GBK 编码的文本"
+DOCS_PDF_ENCRYPTED = "PDF 有密码保护，请先去掉密码"
+
+
+def docs_bad_docx(kind: str) -> str:
+    """A .docx that is not a zip / package; `kind` is the exception's class name."""
+    return f"不是有效的 .docx 文件，可能已损坏或是改了扩展名（{kind}）"
+
+
+def docs_unparsable(kind: str) -> str:
+    return f"无法解析（{kind}）"
+
+
+def docs_bad_pdf(kind: str) -> str:
+    return f"无法解析 PDF，可能已损坏（{kind}）"
+
+
+def content_read_failed(reason: str) -> str:
+    return f"读取失败（{reason}）"
+
+
+def content_build_summary(
+    files: int, passages: int, duplicates_merged: int, practices: int, skipped: list[tuple[str, str]]
+) -> str:
+    """The last lines of `run.py content build` (Chinese first, then key=value for scripts)."""
+    lines = [
+        f"内容构建完成：{files} 个文件，{passages} 个段落，合并重复 {duplicates_merged} 处，"
+        f"{practices} 条每日一招 (files={files} passages={passages} "
+        f"duplicates_merged={duplicates_merged} practices={practices} skipped={len(skipped)})"
+    ]
+    lines += [content_skipped(name, why) for name, why in skipped]
+    return "\n".join(lines)
+
+
+def content_skipped(name: str, why: str) -> str:
+    return f"  已跳过 {name}：{why}"
+
+
+def content_file_read(name: str, passages: int, title: str) -> str:
+    return f"  {name}: {passages} 段 《{title}》"
+
+
+def content_reading(n: int, seeds_dir: object) -> str:
+    return f"读取 {n} 个文件（{seeds_dir}）…"
+
+
+def content_no_seeds(seeds_dir: object) -> str:
+    return f"{seeds_dir} 里没有 .txt 种子文件"
+
+
+def content_nothing_readable(seeds_dir: object) -> str:
+    return f"{seeds_dir} 里没有可读取的内容"
+
+
+def content_not_text(path: object) -> str:
+    return f"{path} 不是 UTF-8 或 GB18030 文本"
+
+
+def content_bad_toml(path: object, first_line: str) -> str:
+    return f"{path} 格式错误：{first_line}"
+
+
+def content_bad_titles(path: object) -> str:
+    return f"{path}：[titles] 里每一项应是 \"文件\" = \"标题\""
+
+
+def content_no_practices_file(path: object) -> str:
+    return f"缺少 {path}（每日一招清单）"
+
+
+def content_practice_not_array(path: object) -> str:
+    return f"{path}：practice 必须是 [[practice]] 表数组"
+
+
+def content_source_not_array(path: object) -> str:
+    return f"{path}：source 必须是 [[source]] 表数组"
+
+
+def content_source_missing(file: str) -> str:
+    return f"每日一招来源文件不存在：{file!r}（写 seeds/ 下的相对路径，如 local/制度汇编.docx）"
+
+
+def content_source_bad_min_chars(file: str) -> str:
+    return f"每日一招来源 {file}：min_chars 必须是正整数"
+
+
+def content_source_bad_tags(file: str) -> str:
+    return f"每日一招来源 {file}：tags 必须是字符串列表"
+
+
+def content_practice_bad_id(pid: str) -> str:
+    return f"每日一招 id 无效：{pid!r}（只用小写字母、数字和连字符）"
+
+
+def content_practice_bad_title(pid: str, title_max: int, title: str) -> str:
+    return f"每日一招 {pid}：标题必须是 1–{title_max} 个字：{title!r}"
+
+
+def content_practice_no_passage(pid: str) -> str:
+    return f"每日一招 {pid}：缺少 passage / passages"
+
+
+def content_practice_missing_passages(pid: str, title: str, missing: list[str]) -> str:
+    return f"每日一招 {pid}（{title}）引用的段落不存在：{', '.join(missing)}"
+
+
+def content_practice_body_not_quoted(pid: str, title: str) -> str:
+    return f"每日一招 {pid}（{title}）：body 必须是所引段落原文的一部分"
+
+
+#: The two fields of a practice checked for placeholders, as named in the error.
+CONTENT_FIELD_TITLE = "标题"
+CONTENT_FIELD_BODY = "正文"
+
+
+def content_practice_placeholder(pid: str, title: str, field: str) -> str:
+    return f"每日一招 {pid}（{title}）的{field}含有占位符（_ 或 *），请改用不含占位符的摘录"
+
+
+def content_practice_bad_tags(pid: str) -> str:
+    return f"每日一招 {pid}：tags 必须是字符串列表"
+
+
+def content_practice_duplicate(attr: str, value: str) -> str:
+    return f"每日一招的 {attr} 重复：{value}"
+
+
+def content_bad_jsonl(path: object, line_no: int, msg: str) -> str:
+    return f"{path} 第 {line_no} 行不是有效 JSON：{msg}"
+
+
+CONTENT_BUILD_HINT = "请先运行 python run.py content build"
+
+
+def content_missing(path: object, hint: str) -> str:
+    return f"内容文件缺失：{path}，{hint}"
+
+
+def content_bad_format(content_dir: object, error: str, hint: str) -> str:
+    return f"内容文件格式错误（{content_dir}）：{error}，{hint}"
+
+
+def content_empty(path: object, hint: str) -> str:
+    return f"内容为空：{path}，{hint}"
+
+
+#: Label of the progress line while `run.py search` / the bot builds the search index.
+SEARCH_INDEX_PROGRESS = "建立检索索引"
+#: Suggested when a query shares no character with the corpus (only those that occur in it are offered).
+SEARCH_FALLBACK_TERMS = ("集体合同", "厂务公开", "劳动竞赛", "合理化建议", "送温暖", "职工之家")
+SEARCH_CMD_USAGE = "/search 关键词"
+SEARCH_SHORT_CMD_USAGE = "/s 关键词"
+
+
+def search_cli_no_hits(query: str, suggestions: list[str]) -> str:
+    """`run.py search` found nothing (plain text, not HTML)."""
+    hint = "、".join(suggestions)
+    return f"没有找到“{query}”。" + (f"你是不是想找：{hint}\n" if hint else "\n")
+
+
+def search_cli_head(query: str, total: int, fallback: bool) -> str:
+    note = "（相近匹配）" if fallback else ""
+    return f"“{query}” 共 {total} 条{note}\n"
+
+
+def search_cli_source(source: str) -> str:
+    return f"   来源：{source}\n"

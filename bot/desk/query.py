@@ -177,6 +177,7 @@ def desk_stats(records: list[dict[str, Any]], config: Config, now: datetime) -> 
             days.append((at - datetime.fromisoformat(r["created"])).total_seconds() / 86400)
     rated = Counter(sg.field_of(r, "satisfaction") for r in records if sg.field_of(r, "satisfaction"))
     n_rated = sum(rated.values())
+    satisfied = sum(rated[s] for s in sg.SATISFACTION[:2])  # 满意 + 基本满意
     dept: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
     month: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in records:
@@ -194,7 +195,7 @@ def desk_stats(records: list[dict[str, Any]], config: Config, now: datetime) -> 
         implementation_rate=status[sg.DONE] / adopted if adopted else None,
         avg_answer_days=sum(days) / len(days) if days else None,
         overdue=sum(1 for r in records if sg.is_overdue(r, config, now)),
-        satisfaction_rate=(rated["满意"] + rated["基本满意"]) / n_rated if n_rated else None,
+        satisfaction_rate=satisfied / n_rated if n_rated else None,
         rated=n_rated,
         benefit=sum(sg.field_of(r, "benefit") or 0 for r in records),
         by_department={k: (int(v[0]), int(v[1]), int(v[2]), v[3]) for k, v in sorted(dept.items())},

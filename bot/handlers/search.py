@@ -126,7 +126,7 @@ async def inline(query: str, svc: Services) -> list[InlineResult]:
 
 
 COMMANDS = [
-    Command("search", ("搜索", "查询", "查"), texts.SEARCH_HELP, run_search, usage="/search 关键词"),
-    Command("s", (), texts.SEARCH_SHORT_HELP, run_search, usage="/s 关键词", menu=False),
+    Command("search", ("搜索", "查询", "查"), texts.SEARCH_HELP, run_search, usage=texts.SEARCH_CMD_USAGE),
+    Command("s", (), texts.SEARCH_SHORT_HELP, run_search, usage=texts.SEARCH_SHORT_CMD_USAGE, menu=False),
 ]
 CALLBACKS = [Callback(PREFIX, on_callback)]
