@@ -10,13 +10,12 @@ import io
 import re
 import threading
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from starlette.testclient import TestClient
-from test_suggest_helpers import MEMBER, OFFICER, OFFICER_TG, TZ, Clock, grp, make_services, pm, say
+from test_suggest_helpers import MEMBER, OFFICER, OFFICER_TG, Clock, grp, make_services, pm, say
 
 from bot import suggestions as sg
 from bot.config import BotConfig, DeskConfig
@@ -45,11 +44,6 @@ class Outbox:
         with self.cond:
             assert self.cond.wait_for(lambda: len(self.sent) >= n, timeout), self.sent
             return list(self.sent)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 10, 0, 30, tzinfo=TZ))
 
 
 @pytest.fixture

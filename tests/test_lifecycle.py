@@ -3,33 +3,20 @@ benefit, reward, 公示 and /adopted, the proposer's satisfaction, merging dupli
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_suggest_helpers import MEMBER, OFFICER, TZ, Clock, button, make_services, pm, say, text_of, to
+from test_suggest_helpers import MEMBER, OFFICER, Clock, button, pm, say, text_of, to
 
 from bot import suggestions as sg
 from bot.desk.query import desk_stats
 from bot.services import Services
 
-CAROL = 700011
+CAROL = "tg:700011"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 10, 0, 30, tzinfo=TZ))
-
-
-@pytest.fixture
-def svc(tmp_path: Path, clock: Clock) -> Iterator[Services]:
-    s = make_services(tmp_path / "data", clock)
-    yield s
-    s.close()
-
-
-async def submit(svc: Services, uid: int, text: str, name: str = "张三") -> str:
+async def submit(svc: Services, uid: str, text: str, name: str = "张三") -> str:
     out = await say(svc, pm(uid, f"建议 {text}", name=name))
     return next(w for w in text_of(out).replace("<b>", " ").replace("</b>", " ").split() if w.startswith("JY-"))
 

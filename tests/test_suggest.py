@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from test_suggest_helpers import (
@@ -20,7 +18,6 @@ from test_suggest_helpers import (
     Clock,
     button,
     grp,
-    make_services,
     member,
     pm,
     say,
@@ -31,18 +28,6 @@ from test_suggest_helpers import (
 from bot.services import Services
 
 NUMBER = re.compile(r"JY-\d{4}-\d{4}")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 10, 0, 30, tzinfo=TZ))
-
-
-@pytest.fixture
-def svc(tmp_path: Path, clock: Clock) -> Iterator[Services]:
-    s = make_services(tmp_path / "data", clock)
-    yield s
-    s.close()
 
 
 def number_in(replies: list) -> str:
