@@ -1,1 +1,2 @@
-"""Platform adapters (Telegram, console) over the platform-neutral core."""
+"""Platform adapters over the platform-neutral core: Telegram, WeCom, the console; the shared limiter,
+per-chat update queue and per-platform rendering."""
