@@ -160,8 +160,12 @@ class FloodGuard:
         *,
         backlog: Callable[[int], float],
         private_link: str = "",
+        cost: Callable[[Reply], int] | None = None,
     ) -> Outcome:
-        """Dispatch `req`, or answer it with flood sense when it is a read request in a group."""
+        """Dispatch `req`, or answer it with flood sense when it is a read request in a group.
+
+        `cost(reply)`: how many platform messages a reply takes (the adapter knows: WeCom sends a card with
+        buttons as a message of its own); default, its Telegram-sized text parts."""
         key = request_key(req, svc)
         if key is None:
             return Outcome(await dispatch(req, svc))
@@ -173,7 +177,8 @@ class FloodGuard:
         if backlog(1 + self.reserve) > self.soon:  # not even a one-message answer could go out soon
             return self._busy(g, req, now, private_link)
         replies = await dispatch(req, svc)
-        sends = sum(len(texts.split_message(r.text)) if r.text else 1 for r in replies)
+        sends = sum(cost(r) if cost is not None else len(texts.split_message(r.text)) if r.text else 1
+                    for r in replies)
         if not replies or not sends:
             return Outcome(replies, action="answer")
         if backlog(sends + self.reserve) > self.soon:

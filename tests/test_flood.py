@@ -211,3 +211,15 @@ async def test_one_chat_waiting_for_its_window_never_holds_up_others() -> None:
     assert time.monotonic() - start < 0.1 and not waiter.done()
     assert windows.backlog("wecom:busy") > 0.3 and windows.backlog("wecom:user0") == 0.0
     windows.release(await waiter)
+
+
+async def test_the_adapters_message_count_decides_the_budget(svc: Services) -> None:
+    """A platform where a reply takes more messages (WeCom: markdown plus a card) says so through `cost`: an
+    answer that fits Telegram's budget may be a busy note on a platform that needs two sends per reply."""
+    one, two = FloodGuard(clock=Clock()), FloodGuard(clock=Clock())
+    budget = Budget(free=1 + one.reserve)  # room for exactly one message beyond the reserve
+    plain = await one.handle(group("今日"), svc, dispatch, backlog=budget.backlog, private_link=LINK)
+    assert plain.action == "answer"
+    doubled = await two.handle(group("今日"), svc, dispatch, backlog=budget.backlog, private_link=LINK,
+                               cost=lambda reply: 2)
+    assert doubled.action == "busy"

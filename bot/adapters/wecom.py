@@ -225,6 +225,11 @@ class WecomAdapter:
         req = self._base_request(body, text=_MENTION.sub("", text, count=1).strip(), addressed=True)
         return flood.request_key(req, self.svc) is not None
 
+    def _cost(self, reply: Reply) -> int:
+        """How many WeCom messages a reply takes: its markdown parts, plus a card for buttons that fit one."""
+        parts = len(render.split_markdown(render.to_markdown(reply.text))) if reply.text else 0
+        return max(1, parts + (1 if reply.buttons and self._card_fits(reply, group_push=False) else 0))
+
     def _backlog(self, key: str, sends: int) -> float:
         """Seconds until `sends` more messages to chat `key` could go out (its minute and hour windows)."""
         return max(w.backlog(sends) for w in self._window(key))
@@ -343,7 +348,8 @@ class WecomAdapter:
         req.text = text.strip()
         if req.is_group:
             key = chat_key(req.chat_id)
-            out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self._backlog(key, n))
+            out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self._backlog(key, n),
+                                          cost=self._cost)
             replies = out.replies
         else:
             replies = await dispatch(req, self.svc)
