@@ -685,9 +685,11 @@ def sg_detail(rec: dict, extra: str = "") -> str:
     return "\n".join(lines)
 
 
-def sg_overdue(records: list[dict], days: int, now_iso: str) -> str:
-    """The weekly reminder to officers: open suggestions older than `days` days."""
-    lines = [f"⏰ <b>有 {len(records)} 条建议超过 {days} 天未答复</b>（截至 {_sg_when(now_iso)}）"]
+def sg_overdue(records: list[dict], days: int, now_iso: str, major_days: int | None = None) -> str:
+    """The weekly reminder to officers: open suggestions past their reply deadline (`days`; `major_days` for
+    items marked 重大)."""
+    limits = f"超过 {days} 天" + (f"（重大建议 {major_days} 天）" if major_days and major_days != days else "")
+    lines = [f"⏰ <b>有 {len(records)} 条建议{limits}未答复</b>（截至 {_sg_when(now_iso)}）"]
     for r in records[:20]:
         lines.append(sg_line(r))
     if len(records) > 20:

@@ -541,7 +541,8 @@ async def overdue_tick(svc: Services) -> None:
     items = sg.overdue(svc)
     if not items:
         return
-    text = texts.sg_overdue(items, svc.config.suggestions.overdue_days, now.isoformat())
+    cfg = svc.config.suggestions
+    text = texts.sg_overdue(items, cfg.overdue_days, now.isoformat(), cfg.major_overdue_days)
     for officer in officers:
         try:
             await svc.sender(Reply(text, chat_id=officer))
