@@ -210,7 +210,8 @@ async def test_overdue_reminder_weekly_on_monday_morning(tmp_path: Path) -> None
     clock.t = datetime(2026, 4, 6, 9, 0, tzinfo=TZ)
     await tick(svc)
     assert len(sent) == 1 and sent[0].chat_id == OFFICER
-    assert "JY-2026-0001" in sent[0].text and "JY-2026-0002" not in sent[0].text and "超过 30 天（重大建议 90 天）" in sent[0].text
+    assert "JY-2026-0001" in sent[0].text and "JY-2026-0002" not in sent[0].text
+    assert "超过 30 天（重大建议 90 天）" in sent[0].text
     clock.advance(hours=3)
     await tick(svc)
     svc.close()
