@@ -120,7 +120,7 @@ class FloodGuard:
         window: float = 60.0,
         soon: float = 5.0,
         reserve: int = 4,
-        hot_requests: int = 10,
+        hot_requests: int = 2,
         hot_slots: int = 10,
         max_groups: int = 1024,
         max_keys: int = 256,

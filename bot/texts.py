@@ -462,10 +462,20 @@ SG_BTN_ANON = "匿名"
 SG_BTN_CONFIRM = "✅ 确认提交"
 SG_BTN_CANCEL = "取消"
 SG_BTN_PRIVATE = "私聊我继续填写"
-SG_GROUP_GO_PRIVATE = (
-    "群里不便分步填写。请点下方按钮私聊我继续（可选类别、可匿名）；\n"
-    "也可以在群里直接发送 <code>建议 内容</code> 署名提交。"
-)
+def sg_anon_in_group(button: bool = True) -> str:
+    """`建议 匿名 …` sent in a group, where everyone sees the sender: nothing was submitted."""
+    how = "点下方按钮私聊我" if button else "私聊我"
+    return (f"群里发的消息大家都能看到是谁发的，这条没有提交。匿名建议请{how}，"
+            "发送 <code>建议 匿名 内容</code>，或发送 /suggest 按步骤选择匿名。")
+
+
+def sg_group_go_private(button: bool = True) -> str:
+    """In a group, /suggest alone: continue in the private chat (by the button below, where there is one)."""
+    how = "请点下方按钮私聊我继续" if button else "请私聊我继续"
+    return f"群里不便分步填写。{how}（可选类别、可匿名）；\n也可以在群里直接发送 <code>建议 内容</code> 署名提交。"
+
+
+SG_GROUP_GO_PRIVATE = sg_group_go_private()
 SG_FLOW_EXPIRED = "操作已超时或已结束，请重新发送 /suggest。"
 SG_CANCELLED = "已取消。"
 SG_NOTHING_TO_CANCEL = "当前没有进行中的操作。"
@@ -553,7 +563,7 @@ def sg_receipt(number: str, category: str, anonymous: bool, in_group: bool, revi
     if not reviewable:  # promise no progress messages: nobody can review it yet
         lines.append(SG_NO_REVIEWER_NOTE + ("" if anonymous else "可随时发送 /mine 查看状态。"))
     elif not anonymous and in_group:
-        lines.append("处理进度将私信通知你（请先私聊我发送 /start，否则收不到）。")
+        lines.append("处理进度将私信通知你（如果还没私聊过我，请先私聊我发一条消息，否则收不到）。")
     elif not anonymous:
         lines.append("处理进度将私信通知你，也可随时发送 /mine 查看。")
     return "\n".join(lines)
@@ -605,6 +615,18 @@ def sg_ask_result(number: str) -> str:
     """Flow: ask the reviewer for the implementation result and its benefit (已实施)."""
     return (f"请发送 <b>{escape(number)}</b> 的实施结果和经济效益（元，没有填 0），用分号隔开，"
             "例如：<code>三台空压机已改造；12000</code>（会告知提议人），或发送 /cancel 取消。")
+
+
+def sg_ask_benefit(number: str) -> str:
+    """Flow: the result of 已实施 is noted; now its benefit."""
+    return (f"已记下 <b>{escape(number)}</b> 的实施结果。请再发送经济效益（元，没有填 0），"
+            "或发送 /cancel 取消。")
+
+
+def sg_flow_command_word(word: str) -> str:
+    """Flow: a command word sent where a reason / result / note is expected."""
+    return (f"“{escape(word)}”是一个命令，不会作为理由或说明记录。请直接发送内容，"
+            "或先发送 /cancel 取消当前操作，再发送命令。")
 
 
 def sg_ask_reason(number: str) -> str:
@@ -782,12 +804,13 @@ WECOM_HELP_NOTE = (
 )
 WECOM_UNSUPPORTED = "企业微信里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
 WECOM_FILE_UNAVAILABLE = (
-    "（企业微信里暂不能由机器人发送文件或图片：统计数字见上文；导出表格请在工作台（私聊发送 /desk）中进行，"
+    "（企业微信里机器人暂不能发送文件或图片：图表和导出请在工作台（私聊发送 /desk）中查看，"
     "或请运维人员用命令行 run.py suggestions export 导出。）"
 )
 WECOM_CARD_MORE = "（内容见上一条消息）"
-#: A WeCom group's title where one is recorded (WeCom's callbacks do not carry the group's name).
-WECOM_GROUP_TITLE = "企业微信群"
+def wecom_group_title(chatid: str) -> str:
+    """A WeCom group's recorded title: its callbacks carry no name, so the end of its chatid tells groups apart."""
+    return f"企业微信群·{chatid[-6:]}"
 WECOM_OPEN_PRIVATE = "（在企业微信里点我的头像即可和我私聊。）"
 #: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
 OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"
@@ -805,7 +828,7 @@ SG_PUBLIC_ONLY_ADOPTED = "只有“已采纳”或“已实施”的建议才能
 SG_REWARD_ONLY_ADOPTED = "只有“已采纳”或“已实施”的建议才能记录奖励。"
 SG_MERGE_SELF = "不能把建议合并到它自己。"
 SG_RATE_NOT_YOURS = "只有署名的提议人本人可以评价这条建议的答复。"
-SG_ASK_SATISFACTION = "你对这次答复满意吗？请点下方按钮评价（可随时更改）。"
+SG_ASK_SATISFACTION = "你对这次答复满意吗？请点下方按钮评价。"
 SG_HELP_ADOPTED = "采纳公示：已公示的采纳建议"
 SG_HELP_DESK = "干部：获取工作台（网页）一次性登录链接（私聊）"
 SG_RATED_TOAST = "感谢评价！"

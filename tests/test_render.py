@@ -106,3 +106,9 @@ def test_numbered_bold_titles_need_no_backslash() -> None:
     md = to_markdown("<b>1. 完善职工代表大会制度</b>\n来源：《工会法》 · 第五条 [工作日|每天] 000_9fb8.txt")
     assert "\\" not in md
     assert shown(md) == fold("1. 完善职工代表大会制度\n来源：《工会法》 · 第五条 [工作日|每天] 000_9fb8.txt")
+
+
+def test_touching_bold_runs_stay_bold_without_stray_asterisks() -> None:
+    """Search highlights two matched words side by side (<b>哺乳</b><b>时间</b>): one bold run in WeCom."""
+    md = to_markdown("女职工<b>哺乳</b><b>时间</b>每天一小时")
+    assert "****" not in md and shown(md) == "女职工哺乳时间每天一小时" and MD.render(md).count("<strong>") == 1

@@ -25,6 +25,7 @@ from test_suggest_helpers import (
     to,
 )
 
+from bot import suggestions as sg
 from bot.services import Services
 
 NUMBER = re.compile(r"JY-\d{4}-\d{4}")
@@ -316,3 +317,34 @@ async def test_hostile_input_gets_clear_answers(svc: Services) -> None:
     # emoji-only texts are not mistaken for duplicates of each other
     assert NUMBER.search(text_of(await say(svc, pm(MEMBER, "建议 👍👍👍👍👍"))))
     assert NUMBER.search(text_of(await say(svc, pm(MEMBER, "建议 🎉🎉🎉🎉🎉"))))
+
+
+async def test_anonymous_quick_submission_in_private_and_refused_in_a_group(svc: Services) -> None:
+    """`建议 匿名 内容`: anonymous in a private chat; in a group (where everyone sees the sender) nothing is
+    filed under the member's name with 匿名 in its text: they are sent to the private chat instead."""
+    out = await say(svc, grp(MEMBER, "建议 匿名 食堂饭菜太咸，建议少放盐"))
+    assert "没有提交" in text_of(out) and svc.store.suggestions_all() == []
+    out = await say(svc, pm(MEMBER, "建议 匿名：食堂饭菜太咸，建议少放盐"))
+    [rec] = svc.store.suggestions_all()
+    assert rec["anonymous"] and rec["proposer_id"] is None and rec["text"] == "食堂饭菜太咸，建议少放盐"
+    assert NUMBER.search(text_of(out))
+
+
+async def test_a_command_word_is_not_taken_as_a_reason_and_a_result_may_come_before_its_amount(
+    svc: Services,
+) -> None:
+    out = await say(svc, pm(MEMBER, "建议 车间照明不足，建议更换为LED灯具"))
+    number = NUMBER.search(text_of(out)).group(0)  # type: ignore[union-attr]
+    for action in ("acc", "ado"):
+        await sg.transition(svc, number, action, OFFICER, "李干事")
+    view = await say(svc, pm(OFFICER, f"/review {number}", name="李干事"))
+    ask = await say(svc, pm(OFFICER, name="李干事", data=button(view, "已实施")))
+    assert "实施结果" in text_of(ask)
+    # "审核" typed to go back is refused as a result, and the officer is told how to leave
+    assert "是一个命令" in text_of(await say(svc, pm(OFFICER, "审核", name="李干事")))
+    # the result in one message, the amount in the next
+    assert "经济效益" in text_of(await say(svc, pm(OFFICER, "已全部更换为LED灯具", name="李干事")))
+    out = await say(svc, pm(OFFICER, "3000", name="李干事"))
+    rec = svc.store.suggestion_get(number)
+    assert rec is not None and rec["status"] == "已实施" and rec["result"] == "已全部更换为LED灯具"
+    assert rec["benefit"] == 3000 and "已全部更换为LED灯具" in to(out, MEMBER)[0].text

@@ -64,6 +64,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/handlers/reload.py", "COMMANDS"): TABLE,
     ("bot/handlers/search.py", "COMMANDS"): TABLE,
     ("bot/handlers/suggest.py", "COMMANDS"): TABLE,
+    # The word a member types to submit anonymously (`建议 匿名 内容`).
+    ("bot/handlers/suggest.py", "_ANON_PREFIX"): TABLE,
     # Push modes (stored values) and the words a member may type for them.
     ("bot/practice.py", "DAILY"): TABLE,
     ("bot/practice.py", "WORKDAYS"): TABLE,

@@ -244,7 +244,7 @@ async def test_group_suggestion_records_a_group_source_not_private(wc: RunningWe
     (receipt,) = await wc.say("建议 车间通风设备噪音太大，建议加装消音罩", chatid=GROUP, userid="wangwu")
     assert "JY-2026-0001" in receipt.content
     rec = wc.services.store.suggestion_get("JY-2026-0001")
-    assert rec is not None and rec["chat_id"] == f"wecom:{GROUP}" and rec["chat_title"] == "企业微信群"
+    assert rec is not None and rec["chat_id"] == f"wecom:{GROUP}" and rec["chat_title"] == f"企业微信群·{GROUP[-6:]}"
 
 
 async def test_after_stop_sends_fail_at_once_instead_of_waiting_for_a_reconnect(wc: RunningWecom) -> None:
@@ -263,3 +263,18 @@ async def test_a_bare_mention_gets_help_that_names_only_configured_officers(wc: 
     assert "群管理员" not in reply.content  # WeCom tells the bot nothing about group admins
     (refusal,) = await wc.say("订阅 07:30", chatid=GROUP, userid="wangwu")
     assert "配置的工会干部" in refusal.content and "管理员" not in refusal.content
+
+
+async def test_numbers_work_at_card_steps_too(wc: RunningWecom) -> None:
+    """Members who answered the numbered category list keep typing numbers: a card's buttons take them too."""
+    await wc.say("/suggest", userid="typist")
+    await wc.say("3", userid="typist")
+    (sign,) = await wc.say("建议食堂增加一个清真窗口，方便少数民族职工", userid="typist")
+    labels = [b["text"] for b in sign.body["template_card"]["button_list"]]
+    anon = labels.index("匿名") + 1
+    (confirm,) = await wc.say(str(anon), userid="typist")
+    confirm_labels = [b["text"] for b in confirm.body["template_card"]["button_list"]]
+    (receipt,) = await wc.say(str(next(i for i, t in enumerate(confirm_labels, 1) if "确认" in t)), userid="typist")
+    assert "JY-2026-0001" in receipt.content
+    [rec] = wc.services.store.suggestions_all()
+    assert rec["anonymous"] and rec["proposer_id"] is None

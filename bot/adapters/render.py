@@ -157,6 +157,7 @@ def _longest_backtick_run(text: str) -> int:
 
 def to_markdown(markup: str) -> str:
     """Core markup -> WeCom markdown, member text escaped."""
+    markup = markup.replace("</b><b>", "")  # touching bold runs ("**哺乳****时间**") would show the asterisks
     r = _Renderer(plain=False)
     r.feed(markup)
     r.close()

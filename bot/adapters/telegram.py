@@ -245,7 +245,9 @@ class TelegramAdapter:
         native = msg.chat.id  # the limiter's key (the core's chat id may be platform-qualified)
         out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self.backlog(native, n),
                                       private_link=self.private_link())
-        await self.deliver(out.replies, req, reply_to=out.reply_to)
+        # in a group every answer quotes its asker (whose receipt is it?); flood sense may name another message
+        reply_to = out.reply_to if out.reply_to is not None else (msg.message_id if req.is_group else None)
+        await self.deliver(out.replies, req, reply_to=reply_to)
 
     # --- flood sense and per-chat update order (issue 10) ---
 

@@ -320,7 +320,7 @@ class WecomAdapter:
         return Request(
             platform="wecom", chat_id=PREFIX + key, chat_type=chat_type, user_id=PREFIX + userid,
             # WeCom's callbacks carry neither a group's name nor a member's display name
-            user_name=userid, chat_title=texts.WECOM_GROUP_TITLE if chat_type == "group" else "",
+            user_name=userid, chat_title=texts.wecom_group_title(key) if chat_type == "group" else "",
             bot_username=self.config.wecom.bot_id, group_admins=False, **kw,
         )
 
@@ -425,6 +425,7 @@ class WecomAdapter:
         if reply.buttons:
             if self._card_fits(reply, group_push):
                 card = self._card(text, reply.buttons)
+                choices.offer(self.svc, PREFIX + key, reply.buttons)  # a typed "2" presses the 2nd button too
                 if card["_fits"]:
                     text = ""
                 else:

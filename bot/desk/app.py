@@ -321,7 +321,7 @@ async def _act(svc: Services, number: str, op: str, data: dict[str, str], uid: A
         return sg.notices(svc, rec, get("reason"), uid)
     if op == "imp":
         rec = await sg.implement(svc, number, uid, name, get("result"), get("benefit"))
-        return sg.notices(svc, rec, get("result"), uid)
+        return sg.notices(svc, rec, "", uid)  # the notice carries the result itself
     if op == "note":
         await sg.add_note(svc, number, uid, name, get("note"))
     elif op == "dept":

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,8 @@ PREFIX = "sg"
 #: svc.pending key remembering the group a member came from via the deep link (memory only).
 _ORIGIN = "suggest-origin"
 _META_WEEK = "overdue_week"
+#: `建议 匿名 内容` / `建议 匿名：内容`: an anonymous quick submission.
+_ANON_PREFIX = re.compile(r"^\s*匿名(?:[\s:：,，]+|$)")
 _EXPORT_KEEP_SECONDS = 3600
 
 
@@ -47,13 +51,13 @@ def _origin(req: Request) -> sg.Origin:
     return sg.Origin(req.chat_id, req.chat_title, req.is_group, req.user_id, req.user_name)
 
 
-def _go_private(req: Request, text: str, label: str, start: str = "") -> Reply:
+def _go_private(req: Request, text: str | Callable[[bool], str], label: str, start: str = "") -> Reply:
     """`text` with a button opening the private chat with the bot; where the platform has no such link
-    (WeCom), a line saying how to open it instead."""
+    (WeCom), a line saying how to open it instead. A callable `text` is told whether there is a button."""
     link = req.private_link(start) if req.private_link is not None else ""
     if link:
-        return Reply(text, buttons=[[Button(label, url=link)]])
-    return Reply(text + "\n" + texts.OPEN_PRIVATE_BY_AVATAR)
+        return Reply(text(True) if callable(text) else text, buttons=[[Button(label, url=link)]])
+    return Reply((text(False) if callable(text) else text) + "\n" + texts.OPEN_PRIVATE_BY_AVATAR)
 
 
 def _private_only(req: Request) -> list[Reply]:
@@ -102,16 +106,20 @@ def _begin(req: Request, svc: Services, origin: sg.Origin) -> list[Reply]:
 
 
 async def suggest(req: Request, svc: Services, args: str) -> list[Reply]:
-    """`/suggest 内容` submits at once (named); `/suggest` alone starts the guided flow."""
+    """`/suggest 内容` submits at once (named; `建议 匿名 内容` anonymously, in a private chat only);
+    `/suggest` alone starts the guided flow."""
     if args.strip():
-        category, text = sg.parse_quick(args)
+        anon = _ANON_PREFIX.match(args) is not None
+        if anon and req.is_group:  # in a group everyone sees who sent it: anonymity is for the private chat
+            return [_go_private(req, texts.sg_anon_in_group, texts.SG_BTN_PRIVATE)]
+        category, text = sg.parse_quick(_ANON_PREFIX.sub("", args, count=1) if anon else args)
         if not text:
             return [Reply(texts.SG_USAGE)]
-        return [Reply(_submit(svc, _origin(req), text, category, anon=False))]
+        return [Reply(_submit(svc, _origin(req), text, category, anon=anon))]
     if req.is_group:
         expires = svc.now() + timedelta(minutes=_timeout(svc))
         svc.pending[(_ORIGIN, req.user_id)] = (req.chat_id, req.chat_title, expires)  # type: ignore[index]
-        return [_go_private(req, texts.SG_GROUP_GO_PRIVATE, texts.SG_BTN_PRIVATE, "suggest")]
+        return [_go_private(req, texts.sg_group_go_private, texts.SG_BTN_PRIVATE, "suggest")]
     return _begin(req, svc, _origin(req))
 
 
@@ -300,26 +308,50 @@ async def _reason_text(req: Request, svc: Services, text: str) -> list[Reply]:
     if not text.strip():
         return [Reply(texts.SG_ACTION_EMPTY)]
     number = p.state["number"]
+    if _is_command_word(text):  # "审核" typed to go back must not become a reason the proposer is told
+        return [Reply(texts.sg_flow_command_word(text.strip()))]
     if p.state["kind"] == "implement":
-        return await _implement(req, svc, number, text)
+        return await _implement(req, svc, p, number, text)
     flows.end_flow(req, svc)
     if p.state["kind"] == "reject":
         return await _apply(req, svc, number, "rej", text, edit=False)
     return await _note(req, svc, number, text)
 
 
-async def _implement(req: Request, svc: Services, number: str, text: str) -> list[Reply]:
-    """已实施 from chat: "实施结果；效益" (benefit in 元, 0 if none), as the desk asks; the flow stays open on a
-    bad amount so the officer can send it again."""
-    result, sep, benefit = text.strip().rpartition("；" if "；" in text else ";")
+def _is_command_word(text: str) -> bool:
+    """Exactly a command's Chinese word (审核, 帮助, 取消 …): what an officer types to leave, not a reason."""
+    word = text.strip()
+    return any(word == alias for c in flows.TABLE for alias in c.aliases)
+
+
+async def _implement(req: Request, svc: Services, p: Any, number: str, text: str) -> list[Reply]:
+    """已实施 from chat: "实施结果；效益" (benefit in 元, 0 if none), as the desk asks. Either part may come in a
+    message of its own: a result alone is kept and the amount asked for; a bad amount is asked for again."""
+    text = text.strip()
+    result, sep, benefit = text.rpartition("；" if "；" in text else ";")
     if not sep:
-        result, benefit = text.strip(), ""
+        kept = p.state.get("result")
+        if kept and _is_amount(text):
+            result, benefit = kept, text
+        elif _is_amount(text):
+            return [Reply(texts.sg_ask_result(number))]  # an amount, but no result yet
+        else:
+            p.state["result"] = text
+            return [Reply(texts.sg_ask_benefit(number))]
     try:
         rec = await sg.implement(svc, number, req.user_id, req.user_name, result.strip(), benefit.strip())
     except sg.SuggestError as e:
         return [Reply(str(e) + "\n" + texts.sg_ask_result(number))]
     flows.end_flow(req, svc)
     return [Reply(texts.sg_changed(number, rec["status"])), *_notify(req, svc, rec, "")]
+
+
+def _is_amount(text: str) -> bool:
+    try:
+        sg.parse_money(text, texts.SG_FIELD_BENEFIT, required=True)
+    except sg.SuggestError:
+        return False
+    return True
 
 
 async def _note(req: Request, svc: Services, number: str, note: str) -> list[Reply]:
