@@ -889,6 +889,12 @@ def _collect(
             if step:
                 step(no + 1, len(files), name)
             continue
+        if not found:  # an empty file, or nothing but headings: named with the reason like any skipped file
+            out.skipped.append((name, texts.CONTENT_NO_TEXT))
+            progress(texts.content_skipped(name, texts.CONTENT_NO_TEXT))
+            if step:
+                step(no + 1, len(files), name)
+            continue
         out.dropped += teasers
         out.read.append(name)
         out.titles[name] = overrides.get(name) or title or path.stem

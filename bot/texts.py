@@ -1295,3 +1295,6 @@ def search_cli_head(query: str, total: int, fallback: bool) -> str:
 
 def search_cli_source(source: str) -> str:
     return f"   来源：{source}\n"
+
+#: A seed document that yields no passage (empty, or headings only): skipped, with this reason.
+CONTENT_NO_TEXT = "没有可检索的正文（空文件或只有标题），已跳过"

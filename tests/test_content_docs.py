@@ -260,3 +260,18 @@ def test_pdf_enumerated_headings_become_sections(tmp_path: Path) -> None:
     assert got == [("《帮扶细则》 · 帮扶对象", "因病、因灾导致家庭生活困难的在职职工，可以申请帮扶。"),
                    ("《帮扶细则》 · 帮扶对象 › 特困职工", "每年补助三千元。"),
                    ("《帮扶细则》 · 申请程序", "本人提出申请，车间工会初审，公司工会复核。")]
+
+
+def test_an_empty_file_is_named_with_its_reason(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    (seeds / "local").mkdir(parents=True)
+    (seeds / "a.txt").write_text("一段普通的文字，说明工会怎样开展工作，讲得很具体。\n", encoding="utf-8")
+    (seeds / "local" / "空.txt").write_text("", encoding="utf-8")
+    content_dir = tmp_path / "content"
+    content_dir.mkdir()
+    (content_dir / "practices.toml").write_text("", encoding="utf-8")
+    lines: list[str] = []
+    summary = build(seeds, content_dir, progress=lines.append)
+    manifest = json.loads((content_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert "正文" in manifest["skipped"]["local/空.txt"] and any("空.txt" in line and "跳过" in line for line in lines)
+    assert summary.passages >= 1 and ("local/空.txt", manifest["skipped"]["local/空.txt"]) in summary.skipped
