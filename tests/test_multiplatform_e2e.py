@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
-from e2e import ALICE, GROUP, ROOT, Clock
+from e2e import ALICE, GROUP, ROOT, Clock, free_port
 from fakebotapi import Call, FakeBotAPI, User
 from fakewecom import FakeWeCom, Frame
 from multi_e2e import WECOM_OFFICER, Both, fakes, running_both, toml_config
@@ -254,9 +255,14 @@ async def test_kill9_during_wecom_push_then_restart_never_pushes_twice(
 # ----------------------------------------------------------------------------- (d) python run.py
 
 
-async def _run_py(tmp_path: Path, api: FakeBotAPI, wc: FakeWeCom, **kw: Any) -> asyncio.subprocess.Process:
+async def _run_py(tmp_path: Path, api: FakeBotAPI, wc: FakeWeCom, desk_port: int | None = None,
+                  **kw: Any) -> asyncio.subprocess.Process:
     cfg = tmp_path / "config.toml"
-    cfg.write_text(toml_config(api, wc, tmp_path / "data", **kw), encoding="utf-8")
+    text = toml_config(api, wc, tmp_path / "data", **kw)
+    if desk_port is not None:  # the officers' web desk, served by the same process
+        text += (f'\n[desk]\nenabled = true\nlisten = "127.0.0.1"\nport = {desk_port}\n'
+                 f'public_url = "http://127.0.0.1:{desk_port}"\n')
+    cfg.write_text(text, encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     env.pop("WECOM_BOT_SECRET", None)
@@ -275,7 +281,8 @@ async def _finish(proc: asyncio.subprocess.Process, timeout: float = 30) -> tupl
 async def test_run_py_serves_both_platforms_and_stops_on_sigterm(
         tmp_path: Path, servers: tuple[FakeBotAPI, FakeWeCom]) -> None:
     api, wc = servers
-    proc = await _run_py(tmp_path, api, wc)
+    desk_port = free_port()
+    proc = await _run_py(tmp_path, api, wc, desk_port=desk_port)
     step = "connecting to WeCom"
     try:
         await wc.wait_connected(timeout=60)
@@ -288,6 +295,16 @@ async def test_run_py_serves_both_platforms_and_stops_on_sigterm(
         frame = await wc.message("/help", chatid=WGROUP)
         (wc_help,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
         assert "/search" in wc_help.content and "@我" in wc_help.content  # WeCom's own help note
+        step = "the desk in the same process"
+        frame = await wc.message("/desk", userid=WECOM_OFFICER)  # a WeCom officer asks for a login link
+        (link_msg,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
+        link = re.search(rf"http://127\.0\.0\.1:{desk_port}/login/[\w-]+", link_msg.content)
+        assert link, link_msg.content
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{desk_port}/") as r:  # nothing readable without a session
+                assert r.status == 401
+            async with http.get(link.group(0)) as r:  # the link's confirmation page (GET does not log in)
+                assert r.status == 200 and "csrf" in await r.text()
         step = "stopping on SIGTERM"
         proc.send_signal(signal.SIGTERM)
         code, err = await _finish(proc)
