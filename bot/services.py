@@ -63,7 +63,7 @@ class Services:
 
     def is_officer(self, user_id: str) -> bool:
         """A configured officer (group admins are checked per chat, see table.is_officer)."""
-        return user_id in self.config.officer_ids()
+        return user_id in self.officers
 
     def now(self) -> datetime:
         """The current time in the configured timezone."""

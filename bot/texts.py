@@ -245,7 +245,6 @@ def push_officers_only(group_admins: bool = True) -> str:
 
 
 PUSH_ADMINS_ONLY = push_admins_only()
-PUSH_OFFICERS_ONLY = push_officers_only()
 
 
 def format_day(day: date) -> str:
@@ -475,7 +474,6 @@ def sg_group_go_private(button: bool = True) -> str:
     return f"群里不便分步填写。{how}（可选类别、可匿名）；\n也可以在群里直接发送 <code>建议 内容</code> 署名提交。"
 
 
-SG_GROUP_GO_PRIVATE = sg_group_go_private()
 SG_FLOW_EXPIRED = "操作已超时或已结束，请重新发送 /suggest。"
 SG_CANCELLED = "已取消。"
 SG_NOTHING_TO_CANCEL = "当前没有进行中的操作。"
@@ -591,7 +589,6 @@ def sg_not_officer(group_admins: bool = True) -> str:
     return f"只有工会干部（{who}）才能审阅、导出或统计建议。"
 
 
-SG_NOT_OFFICER = sg_not_officer()
 SG_NOT_OFFICER_OF = "你不是这条建议来源群的管理员，也不是配置的干部，不能处理它。"
 SG_REVIEW_EMPTY = "目前没有待处理的建议。"
 SG_NOT_FOUND = "找不到这个编号的建议，请核对（格式如 JY-2026-0007）。"
@@ -811,7 +808,6 @@ WECOM_CARD_MORE = "（内容见上一条消息）"
 def wecom_group_title(chatid: str) -> str:
     """A WeCom group's recorded title: its callbacks carry no name, so the end of its chatid tells groups apart."""
     return f"企业微信群·{chatid[-6:]}"
-WECOM_OPEN_PRIVATE = "（在企业微信里点我的头像即可和我私聊。）"
 #: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
 OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"
 # --- end numbered choices and WeCom ------------------------------------------------------------------

@@ -104,6 +104,18 @@ class RunningBot:
         return [c for c in self.api.calls[mark:end] if c.method != "getUpdates" and c.chat_id == target]
 
 
+async def press(api: FakeBotAPI, call: Call, label: str, user: User, *, wait: str = "editMessageText") -> list[Call]:
+    """`user` presses the button labelled `label` (substring) on the bot's message `call`; wait for `wait`."""
+    chat_id, mid = call.params["chat_id"], call.result["message_id"]
+    msg = api.messages[(chat_id, mid)]
+    labels = [b["text"] for row in msg.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+    text = next((t for t in labels if label in t), None)
+    assert text is not None, f"no button {label!r} in {labels}"
+    mark = api.mark()
+    api.press_button(chat_id, mid, text=text, user=user)
+    return await api.wait_for(wait, since=mark, ok=True, chat_id=chat_id)
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 (for PTB's webhook server, which cannot report a port 0 choice)."""
     with socket.socket() as s:

@@ -20,6 +20,11 @@ def write(tmp_path: Path, body: str) -> Path:
     return p
 
 
+def write_with_storage(tmp_path: Path, body: str) -> Path:
+    """A config file with a writable data dir in tmp_path, then `body` (for tests of other sections)."""
+    return write(tmp_path, f'[storage]\ndir = "{tmp_path / "d"}"\n' + body)
+
+
 def test_defaults_are_beijing_time_and_eight_oclock(tmp_path: Path) -> None:
     cfg = load(write(tmp_path, f'[storage]\ndir = "{tmp_path / "d"}"\n'), env={})
     assert cfg.bot.timezone == "Asia/Shanghai"

@@ -9,16 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from e2e import free_port
+from test_config import write_with_storage as write
 
 from bot.config import ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def write(tmp_path: Path, body: str) -> Path:
-    p = tmp_path / "c.toml"
-    p.write_text(f'[storage]\ndir = "{tmp_path / "d"}"\n' + body, encoding="utf-8")
-    return p
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -52,12 +48,6 @@ def test_bad_values_name_the_key(tmp_path: Path, body: str, key: str) -> None:
     with pytest.raises(ConfigError) as e:
         load(write(tmp_path, body), env={})
     assert str(e.value).startswith(key) and "\n" not in str(e.value)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def console(tmp_path: Path, port: int, script: str) -> subprocess.CompletedProcess[str]:

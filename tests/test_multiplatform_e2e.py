@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from e2e import ALICE, GROUP, ROOT, Clock, free_port
+from e2e import press as e2e_press
 from fakebotapi import Call, FakeBotAPI, User
 from fakewecom import FakeWeCom, Frame
 from multi_e2e import WECOM_OFFICER, Both, fakes, running_both, toml_config
@@ -136,14 +137,7 @@ def _number(text: str) -> str:
 
 async def press(both: Both, call: Call, label: str, user: User) -> list[Call]:
     """`user` presses the button labelled `label` on the bot's Telegram message `call`; wait for the edit."""
-    chat_id, mid = call.params["chat_id"], call.result["message_id"]
-    msg = both.api.messages[(chat_id, mid)]
-    labels = [b["text"] for row in msg.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
-    text = next((t for t in labels if label in t), None)
-    assert text is not None, f"no button {label!r} in {labels}"
-    mark = both.api.mark()
-    both.api.press_button(chat_id, mid, text=text, user=user)
-    return await both.api.wait_for("editMessageText", since=mark, ok=True, chat_id=chat_id)
+    return await e2e_press(both.api, call, label, user)
 
 
 async def test_wecom_suggestion_reviewed_on_telegram_tells_proposer_in_wecom(

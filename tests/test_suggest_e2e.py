@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 from e2e import ALICE, BOB, SUPERGROUP, RunningBot, running_bot
+from e2e import press as e2e_press
 from fakebotapi import Call, User
 
 CAROL = User(2003, "赵六", "zhaoliu")
@@ -14,15 +15,7 @@ OFFICER = User(2009, "李干事", "liganshi")
 
 
 async def press(bot: RunningBot, call: Call, label: str, user: User, *, wait: str = "editMessageText") -> list[Call]:
-    """`user` presses the button labelled `label` (substring) on the bot's message `call`; wait for `wait`."""
-    chat_id, mid = call.params["chat_id"], call.result["message_id"]
-    msg = bot.api.messages[(chat_id, mid)]
-    labels = [b["text"] for row in msg.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
-    text = next((t for t in labels if label in t), None)
-    assert text is not None, f"no button {label!r} in {labels}"
-    mark = bot.api.mark()
-    bot.api.press_button(chat_id, mid, text=text, user=user)
-    return await bot.api.wait_for(wait, since=mark, ok=True, chat_id=chat_id)
+    return await e2e_press(bot.api, call, label, user, wait=wait)
 
 
 async def test_lifecycle_over_the_wire(tmp_path: Path) -> None:

@@ -7,16 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_config import write_with_storage as write
 
 from bot.config import DEFAULT_WECOM_WS_URL, ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def write(tmp_path: Path, body: str) -> Path:
-    p = tmp_path / "c.toml"
-    p.write_text(f'[storage]\ndir = "{tmp_path / "d"}"\n' + body, encoding="utf-8")
-    return p
 
 
 def test_wecom_is_off_by_default(tmp_path: Path) -> None:

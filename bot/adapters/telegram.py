@@ -201,9 +201,6 @@ class TelegramAdapter:
                 return False
             return anonymous_admin or await self.admin_check(chat_id, user_id)
 
-        def private_link(start: str) -> str:
-            return f"https://t.me/{username}" + (f"?start={start}" if start else "")
-
         return Request(
             chat_id=chat_id,
             chat_type=chat.type,  # type: ignore[arg-type]
@@ -217,7 +214,7 @@ class TelegramAdapter:
             addressed=self._addressed(msg, username) if msg is not None and callback is None else False,
             message_id=msg.message_id if msg is not None else None,
             platform=TELEGRAM,
-            private_link=private_link,
+            private_link=self.private_link,
         )
 
     def _addressed(self, msg: Message, username: str) -> bool:
@@ -244,7 +241,7 @@ class TelegramAdapter:
             return
         native = msg.chat.id  # the limiter's key (the core's chat id may be platform-qualified)
         out = await self.flood.handle(req, self.svc, dispatch, backlog=lambda n: self.backlog(native, n),
-                                      private_link=self.private_link())
+                                      private_link=self.private_link("busy"))
         # in a group every answer quotes its asker (whose receipt is it?); flood sense may name another message
         reply_to = out.reply_to if out.reply_to is not None else (msg.message_id if req.is_group else None)
         await self.deliver(out.replies, req, reply_to=reply_to)
@@ -257,9 +254,13 @@ class TelegramAdapter:
         estimate = getattr(limiter, "backlog", None)
         return float(estimate(chat_id, sends)) if estimate is not None else 0.0
 
-    def private_link(self) -> str:
-        """The deep link that opens a private chat with the bot (offered by the busy note)."""
-        return f"https://t.me/{self.app.bot.username}?start=busy" if self.app.bot.username else ""
+    def private_link(self, start: str = "") -> str:
+        """Telegram's deep link into the private chat with the bot (`?start=…` when given); "" before the bot
+        knows its username."""
+        username = self.app.bot.username
+        if not username:
+            return ""
+        return f"https://t.me/{username}" + (f"?start={start}" if start else "")
 
     @staticmethod
     def update_chat(update: object) -> int | None:

@@ -417,7 +417,6 @@ class WecomAdapter:
 
     def _messages(self, reply: Reply, key: str, group_push: bool) -> list[dict[str, Any]]:
         """The message bodies for a reply: markdown parts, then (if it has buttons WeCom can show) a card."""
-        reply = _adapt(reply)
         text = reply.text
         if reply.document is not None or reply.photo is not None:
             text = (text + "\n" if text else "") + texts.WECOM_FILE_UNAVAILABLE
@@ -472,7 +471,6 @@ class WecomAdapter:
 
     async def _update_card(self, frame: dict[str, Any], task_id: str, reply: Reply) -> bool:
         """Update the clicked card in place (WeCom allows 5 s); False if the text must go as a message instead."""
-        reply = _adapt(reply)
         if reply.buttons and not self._card_fits(reply, group_push=False):
             return False
         card = self._card(reply.text or reply.toast or "", reply.buttons)
@@ -547,15 +545,6 @@ class WecomAdapter:
                 await asyncio.sleep(0.05)
             else:
                 raise DeliveryError(f"WeCom refused the message (errcode {code})") from failure
-
-
-def _adapt(reply: Reply) -> Reply:
-    """Telegram deep links (t.me) mean nothing in WeCom: drop those buttons and say how to open a single chat."""
-    rows = [[b for b in row if not b.url.startswith("https://t.me/")] for row in reply.buttons]
-    rows = [row for row in rows if row]
-    if rows == reply.buttons:
-        return reply
-    return dataclasses.replace(reply, buttons=rows, text=reply.text + "\n" + texts.WECOM_OPEN_PRIVATE)
 
 
 def _errcode(e: BaseException) -> int | None:
