@@ -21,7 +21,6 @@ The adapter says how soon it can send via `backlog(sends) -> seconds` (e.g. its 
 from __future__ import annotations
 
 import logging
-import re
 import time
 import unicodedata
 from collections import OrderedDict, deque
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.commands import match_alias
+from bot.commands import route
 from bot.core import Button, Reply, Request
 from bot.table import get_flow
 
@@ -41,7 +40,6 @@ log = logging.getLogger(__name__)
 
 #: Commands whose answer is the same for everyone asking in the same group at the same time.
 READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search"}
-_COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+|$)(.*)$", re.S)
 _EDGE_PUNCT = " \t\n\u3000:：,，.。!！?？、;；\"'“”‘’"
 
 Key = tuple[str, str]
@@ -54,41 +52,24 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).strip(_EDGE_PUNCT)
 
 
-def _strip_mention(text: str, bot_username: str) -> str:
-    if not bot_username:
-        return text.strip()
-    return re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.I).strip()
-
-
-def request_key(req: Request, svc: Services | None = None) -> Key | None:
+def request_key(req: Request, svc: Services) -> Key | None:
     """The normalised read request of a group message, e.g. ('search', '职代会'); None if it is not one.
 
-    None for private chats, button presses, anything but today/help/status/search, commands for other
+    Routed by the dispatcher's own `route`, so the guard and the dispatcher never disagree on what a message
+    is. None for private chats, button presses, anything but today/help/status/search, commands for other
     bots, group chatter the bot ignores, and any message from a member with a guided flow pending here
     (their text is the flow's next step, and a command abandons the flow).
     """
     if not req.is_group or req.callback_data is not None:
         return None
-    text = (req.text or "").strip()
-    if not text:
+    if get_flow(req, svc) is not None:
         return None
-    if svc is not None and get_flow(req, svc) is not None:
-        return None
-    m = _COMMAND_RE.match(text)
-    if m:
-        name, target, args = m.group(1).lower(), m.group(2), m.group(3)
-        if target and target.lower() != req.bot_username.lower():
-            return None
-        kind = READS.get(name)
-        return (kind, normalise(args) if kind == "search" else "") if kind else None
-    hit = match_alias(text)
-    if hit is None and req.addressed:
-        hit = match_alias(_strip_mention(text, req.bot_username))
-    if hit is not None:
-        kind = READS.get(hit[0].name)
-        return (kind, normalise(hit[1]) if kind == "search" else "") if kind else None
-    if req.addressed:  # `@bot 集体合同`: a search
-        return ("search", normalise(_strip_mention(text, req.bot_username)))
+    r = route(req, svc)
+    if r.kind == "command" and r.command is not None:
+        kind = READS.get(r.command.name)
+        return (kind, normalise(r.args) if kind == "search" else "") if kind else None
+    if r.kind == "text":  # `@bot 集体合同`: a search
+        return ("search", normalise(r.args))
     return None
 
 
