@@ -31,6 +31,7 @@ MAX_MESSAGE_CHARS = 4096
 #: Platform prefixes of qualified ids.
 TELEGRAM = "tg"
 WECOM = "wecom"
+DINGTALK = "dingtalk"
 CONSOLE = "console"
 
 ChatId = str

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 class Platform(Protocol):
     """What the runtime needs of an adapter."""
 
-    #: Short name for the logs ("telegram", "wecom").
+    #: Short name for the logs ("telegram", "wecom", "dingtalk").
     name: str
     #: Whether this platform's own scheduler runs the ticks (PTB's JobQueue does).
     runs_ticks: bool
@@ -90,6 +90,10 @@ def configured_platforms(config: Config, svc: Services, only: str | None = None)
         from bot.adapters.wecom import WecomAdapter
 
         platforms.append(WecomAdapter(config, svc))
+    if config.dingtalk.enabled and only in (None, "dingtalk"):
+        from bot.adapters.dingtalk import DingtalkAdapter
+
+        platforms.append(DingtalkAdapter(config, svc))
     return platforms
 
 

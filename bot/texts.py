@@ -121,14 +121,15 @@ def unknown_command(name: str) -> str:
 CONSOLE_HELP = (
     "控制台命令：:group 切到群聊  :private 切到私聊  :admin 以管理员身份  :member 以普通成员身份  "
     ":user ID 名字 换一个用户  :1 :2 … 按下上一条回复的按钮  :tick 立即检查定时任务  "
-    ":wecom / :telegram 预览发往该平台的原文  :plain 恢复普通显示  :quit 退出"
+    ":wecom / :dingtalk / :telegram 预览发往该平台的原文  :plain 恢复普通显示  :quit 退出"
 )
 
 
 def console_preview(mode: str) -> str:
     if mode == "plain":
         return "（已切换：普通显示）"
-    return f"（已切换：预览 {'企业微信 markdown' if mode == 'wecom' else 'Telegram HTML'} 原文，每条消息单独显示）"
+    kind = {"wecom": "企业微信 markdown", "dingtalk": "钉钉 markdown"}.get(mode, "Telegram HTML")
+    return f"（已切换：预览 {kind} 原文，每条消息单独显示）"
 
 
 def console_preview_part(kind: str, i: int, n: int, body: str) -> str:
@@ -483,7 +484,7 @@ SG_NO_REVIEWER_NOTE = (
     "想尽快得到答复，请在所在工会群里发送 <code>建议 内容</code>（由群管理员审阅），或直接联系工会。"
 )
 SG_NO_OFFICERS_WARNING = (
-    "未配置工会干部（config.toml 的 [bot] officers 和 [wecom] officers 都为空）："
+    "未配置工会干部（config.toml 的 [bot] officers、[wecom] officers 和 [dingtalk] officers 都为空）："
     "私聊提交的合理化建议无人能审阅，每周超期提醒也不会发送。"
 )
 #: Stored and shown as the proposer of anonymous suggestions (history, detail view, export).
@@ -811,6 +812,34 @@ def wecom_group_title(chatid: str) -> str:
 #: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
 OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"
 # --- end numbered choices and WeCom ------------------------------------------------------------------
+# --- DingTalk (owner: DingTalk adapter) --------------------------------------------------------------
+DINGTALK_HELP_NOTE = (
+    "\n<b>钉钉说明</b>\n"
+    "· 群里请先 @我 再发命令，例如“@工会助手 搜索 集体合同”（钉钉只把 @机器人 的群消息交给我）。\n"
+    "· 订阅、审核、导出、统计、试发等干部操作，仅限配置中指定的工会干部（按钉钉 userid）；"
+    "钉钉的组织管理员、群主不因此成为工会干部。\n"
+    "· 私聊里直接点选项即可；群里请 @我 并回复选项前的数字。"
+)
+DINGTALK_UNSUPPORTED = "钉钉里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
+DINGTALK_FILE_UNAVAILABLE = (
+    "（钉钉里机器人暂不能发送文件或图片：图表和导出请在工作台（私聊发送 /desk）中查看，"
+    "或请运维人员用命令行 run.py suggestions export 导出。）"
+)
+#: Above the tappable choices in a single chat (tapping one sends it as the member's message).
+DINGTALK_CHOICES_TAP = "请点选（也可以回复数字）："
+#: Above numbered choices in a group (a tap there would not reach the robot: only @-mentions do).
+DINGTALK_CHOICES_GROUP = "请 @我 并回复数字选择："
+DINGTALK_BUTTON_STALE = "这个选项已失效（机器人重启过，或已超过 7 天），请重新发送命令。"
+#: A DingTalk markdown message's title (shown in notifications) when the text has no first line.
+DINGTALK_TITLE = "工会助手"
+
+
+def dingtalk_group_title(conversation_id: str, title: str = "") -> str:
+    """A DingTalk group's recorded title: its name from the callback, else the end of its id."""
+    return title.strip()[:60] or f"钉钉群·{conversation_id[-6:]}"
+
+
+# --- end DingTalk -----------------------------------------------------------------------------------
 # --- suggestion lifecycle additions & the officers' web desk (工作台, issue 11) ----------------------
 # Chat messages are Telegram HTML; DESK_* labels are plain text (Jinja2 escapes them in the pages).
 
@@ -836,7 +865,9 @@ SG_BTN_DEPARTMENT = "承办部门"
 SG_BTN_BACK_DETAIL = "« 返回"
 SG_BTN_UNPUBLIC = "撤回公示"
 DESK_DISABLED = "工作台（网页）未启用：请运维人员在 config.toml 的 [desk] 中设置 enabled = true 和 public_url。"
-DESK_NOT_OFFICER = "只有配置的工会干部（config.toml 的 [bot] officers 或 [wecom] officers）才能使用工作台。"
+DESK_NOT_OFFICER = (
+    "只有配置的工会干部（config.toml 的 [bot] officers、[wecom] officers 或 [dingtalk] officers）才能使用工作台。"
+)
 DESK_LINK_BUTTON = "打开工作台"
 
 
