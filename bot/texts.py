@@ -132,8 +132,11 @@ def console_preview(mode: str) -> str:
     return f"（已切换：预览 {kind} 原文，每条消息单独显示）"
 
 
-def console_preview_part(kind: str, i: int, n: int, body: str) -> str:
-    return f"┌─ {kind} {i}/{n} · {len(body.encode())} 字节\n{body}\n└─"
+def console_preview_part(kind: str, i: int, n: int, body: str, size: int | None = None) -> str:
+    """One platform message in the console's preview; `size` in bytes as the platform counts them (default UTF-8;
+    DingTalk counts the JSON with Chinese escaped)."""
+    counted = f"{size} 字节（JSON 转义后）" if size is not None else f"{len(body.encode())} 字节"
+    return f"┌─ {kind} {i}/{n} · {counted}\n{body}\n└─"
 CONSOLE_NO_BUTTON = "没有这个按钮编号。"
 CONSOLE_USER_NAME = "控制台用户"
 CONSOLE_GROUP_TITLE = "控制台测试群"

@@ -38,7 +38,7 @@ import json
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +174,9 @@ class FakeDingTalk:
         self._runner: web.AppRunner | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._closers: set[asyncio.Task[Any]] = set()
+        #: Called with (kind, body) when a robot OpenAPI send arrives, before anything else; returning False makes
+        #: the fake answer 503 without delivering (tests use it to take a kill -9 image at that moment).
+        self.on_send: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -532,6 +535,9 @@ class FakeDingTalk:
         body = await _body(request)
         cid = str(body.get("openConversationId") or "")
         call = Call("group", body, conversation=cid)
+        if self.on_send is not None and not await self.on_send("group", body):
+            call.status, call.answer = 503, {"code": "lost"}
+            return self._record(call)
         if not self._openapi_check(request, "group", body, call):
             return self._record(call)
         if cid not in self.groups:
@@ -550,6 +556,9 @@ class FakeDingTalk:
         body = await _body(request)
         users = body.get("userIds")
         call = Call("batch", body)
+        if self.on_send is not None and not await self.on_send("batch", body):
+            call.status, call.answer = 503, {"code": "lost"}
+            return self._record(call)
         if not self._openapi_check(request, "batch", body, call):
             return self._record(call)
         if not isinstance(users, list) or not 1 <= len(users) <= MAX_USERS or len(set(users)) != len(users):
