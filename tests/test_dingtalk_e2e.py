@@ -409,3 +409,72 @@ async def test_the_sdks_ping_frames_and_member_text_stay_out_of_the_logs(tmp_pat
     assert "opaque" not in logged and "机密内容" not in logged and SECRET not in logged
     assert not [r for r in caplog.records if r.name.startswith("dingtalk_stream") and r.levelno >= logging.INFO]
     assert json.dumps("whistle") not in logged
+
+
+async def test_the_fake_keeps_dingtalks_rules_for_tickets_and_pings() -> None:
+    """The fake itself: a ticket opens one connection only, a wrong secret gets 401 authFailed, and a
+    connection that leaves a ping unanswered is closed (so the adapter's acks are what keeps it up)."""
+    import aiohttp
+    from fakedingtalk import FakeDingTalk
+
+    async with FakeDingTalk("app", "secret", ping_every=0.1, ping_timeout=0.3) as fake, aiohttp.ClientSession() as http:
+        body = {"clientId": "app", "clientSecret": "wrong", "subscriptions": [{"type": "CALLBACK", "topic": "x"}]}
+        async with http.post(fake.url + "/v1.0/gateway/connections/open", json=body) as r:
+            assert r.status == 401 and (await r.json())["code"] == "authFailed"
+        body = {**body, "clientSecret": "secret", "subscriptions": [{"type": "CALLBACK",
+                                                                     "topic": "/v1.0/im/bot/messages/get"}]}
+        async with http.post(fake.url + "/v1.0/gateway/connections/open", json=body) as r:
+            conn = await r.json()
+        url = f"{conn['endpoint']}?ticket={conn['ticket']}"
+        async with http.ws_connect(url) as ws:  # a client that never answers pings
+            await fake.wait_until(lambda: fake.pings_sent >= 1)
+            msg = await asyncio.wait_for(ws.receive(), 5)
+            while msg.type == aiohttp.WSMsgType.TEXT:
+                msg = await asyncio.wait_for(ws.receive(), 5)
+            assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            async with http.ws_connect(url):  # the ticket was used
+                pass
+        assert fake.pings_acked == 0
+
+
+async def test_export_and_chart_point_to_the_desk(dt: RunningDingtalk) -> None:
+    await dt.say("/suggest 建议食堂延长晚餐供应时间到八点", user="p1")
+    for command in ("/export", "/stats"):
+        replies = await dt.say(command, user=OFFICER)
+        assert any("工作台" in r.text and "/desk" in r.text for r in replies), [r.text for r in replies]
+    assert not dt.server.refusals()
+
+
+async def test_run_py_dingtalk_alone_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+
+    from e2e import ROOT
+    from fakedingtalk import FakeDingTalk
+
+    async with FakeDingTalk("dingalone", "alone-secret") as fake:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(f'[storage]\ndir = "{tmp_path / "data"}"\n[content]\ndir = "{ROOT / "content"}"\n'
+                       f'[dingtalk]\nclient_id = "dingalone"\nendpoint = "{fake.url}"\n', encoding="utf-8")
+        env = {**os.environ, "DINGTALK_CLIENT_SECRET": "alone-secret"}
+        env.pop("DINGTALK_OPENAPI_ENDPOINT", None)
+        env.pop("TELEGRAM_BOT_TOKEN", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "run.py"), "--config", str(cfg), "dingtalk", cwd=tmp_path, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await fake.wait_connected(timeout=60)
+            sent = await fake.message("/help", user="u1")
+            (reply,) = await fake.wait_replies(sent, timeout=30)
+            assert "命令一览" in reply.text
+            proc.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(proc.communicate(), 30)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        text = err.decode("utf-8", "replace")
+        assert proc.returncode == 0, text
+        assert "dingtalk started" in text and "telegram started" not in text and "alone-secret" not in text
