@@ -292,6 +292,7 @@ class DingtalkAdapter:
         self._closing = False  # stop() has begun: no new frame is accepted
         self._stopping = False  # the queue is drained: sends fail at once
         self._running = False
+        self._auth_code = "?"  # DingTalk's code when it refused the credentials
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._groups: set[str] = set()
@@ -354,8 +355,6 @@ class DingtalkAdapter:
             asyncio.get_running_loop().run_in_executor(None, lambda: self.svc.search)
         else:
             log.warning("DingTalk stream not connected after %.0fs; still trying", timeout)
-
-    _auth_code = "?"
 
     async def stop(self) -> None:
         """Accept no new frame and close the stream; handle every queued message (its replies go over HTTP);
