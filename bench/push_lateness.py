@@ -9,7 +9,9 @@ clock minus the minute the chat subscribed for. p50 and max over the chats.
 Schedules compared, in the same run, each on a fresh bot and data dir:
 - "old": the schedule before this change, rebuilt here: PTB `run_repeating` every 30 s, first run 1 s after
   start, `misfire_grace_time=30, coalesce, max_instances=1`, running every feature tick one after another
-  (`bot.ticks.run_ticks`, what the old job ran). The adapter's own job is removed first.
+  (`bot.ticks.run_ticks`, what the old job ran). The adapter's own job is removed first. Its lateness is the
+  phase of its runs in the half-minute, fixed by when the bot started, so its minutes are split over
+  `--old-starts` bot starts whose phases are spread over the 30 s (one random point in each equal slice).
 - "new": the bot exactly as it schedules itself (bot/ticks.py): the job PTB's JobQueue runs at second 0 of every
   minute and once at start, feature ticks in their own lanes.
 - "new + broadcast" (`--broadcast N`, 0 skips it): as "new", with N more private chats (subscriptions written to
@@ -24,10 +26,10 @@ seconds before the scheduler's next run time (`Job.next_run_time`, computed by A
 the scheduler so it re-arms its timer. So every run happens exactly when the schedule says, is reached in real
 time, and everything after it -- the tick, the store, the claim, the rate limiter, HTTP to the fake -- runs at
 real speed: lateness is measured, not modelled. An interval schedule is skipped the same way (to each of its
-runs), so the old schedule's phase is kept; the bot starts at the real clock's second of the minute (or
-`--start-second`), which fixes the old tick's phase (its lateness is that phase, 0-30 s).
+runs), so the old schedule's phase is kept. Processing time shows up as it is; the fake Bot API runs in the
+same process and event loop as the bot.
 
-Usage: .venv/bin/python bench/push_lateness.py [--minutes 20] [--broadcast 1000] [--start-second S]
+Usage: .venv/bin/python bench/push_lateness.py [--minutes 20] [--old-starts 4] [--broadcast 1000]
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ reads 08:00:00, so the 08:00 push is due in it (`occurrence <= now`).
 
 The trigger is `CronTrigger(second=0)` in UTC, not in the configured zone. Second 0 of a minute is the same
 instant in every zone in use (their offsets are whole minutes), so this is second 0 in the configured zone too,
-and UTC has no daylight saving: APScheduler 3's CronTrigger in a zone with DST fires nothing during the hour the
-clocks go back (Europe/Berlin, last Sunday of October: after 02:59 CEST its next run is 02:00 CET an hour
+and UTC has no daylight saving: APScheduler 3's CronTrigger in a zone with DST runs nothing during the hour the
+clocks go back (Europe/Berlin, last Sunday of October: after 02:59 CEST its next run is 03:00 CET, 61 minutes
 later). tests/test_ticks.py checks the minutes across both of Berlin's changes and in Asia/Shanghai. The old
 schedule, an interval of 30 s started 1 s after start, ran at a phase unrelated to the minute: a push landed 0
 to 30 s late (bench/push_lateness.py measures both).
@@ -30,11 +30,13 @@ How (Ticker). Each feature tick (`bot.commands.TICKS`, whatever the handler modu
 so a long one (the practice push to 1,000 chats takes ~34 s under Telegram's 30 messages/s) never holds another
 feature's pushes, the reminders or the content reload. One feature tick never runs twice at once: a minute that
 fires while it still runs makes it run once more as soon as it ends (coalesced), so nothing due in that minute
-is skipped, and chats due then are served right after the earlier backlog, in due order, which is when the
-platform's rate limit would let them out anyway. Two runs of one feature could not send twice either (every
-push is claimed durably per chat and date before it is sent), but they would double the sending concurrency and
-re-read the same backlog. On a clean stop the running lanes get STOP_WAIT_SECONDS to finish; then they are
-cancelled (a claimed push whose send was cancelled is not sent again: at most once, as after kill -9).
+is skipped, and chats due then are served as soon as the earlier backlog has gone out (with the rate limit
+saturated they could hardly go out sooner). Two runs of one feature could not send twice either (every push is
+claimed durably per chat and date before it is sent), but they would double the sending concurrency and re-read
+the same backlog. The price: a run held by slow sends (a WeCom send waits up to 15 minutes for a lost connection)
+holds that feature's next run, on every platform, until its sends end. On a clean stop the running lanes get
+STOP_WAIT_SECONDS to finish; then they are cancelled (a claimed push whose send was cancelled is not sent again:
+at most once, as after kill -9).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Seconds between two runs of the job (it runs at second 0 of every minute).
+TICK_SECONDS = 60
 #: The scheduled job's name (PTB's JobQueue) and id (the runtime's scheduler).
 TICK_JOB = "ticks"
 #: See the module docstring: a late run always runs, missed minutes run once, the job never overlaps itself.
