@@ -3,10 +3,11 @@
 `running_both(tmp_path)` builds ONE Services (one Store in `tmp_path / "data"`, one clock) and ONE Config with
 [telegram] pointing at a FakeBotAPI and [wecom] at a FakeWeCom (trusting its test CA via ca_file), then starts
 both real adapters as bot/runtime.py does: `TelegramPlatform(config, svc).start()` then
-`WecomAdapter(config, svc).start()`. PTB's JobQueue tick job is removed right after start, so the only ticks are
-the ones a test runs (`await both.tick()` = bot.ticks.run_ticks, the runtime's one periodic job) at the clock's
-time. Both are stopped on exit (in the runtime's reverse order). Passing the same `api` / `wecom` servers and
-`data_dir` again is a restart over the same data.
+`WecomAdapter(config, svc).start()`. PTB's JobQueue tick job is removed right after start (its first run, at
+start and at the clock's start time, may have gone already), so the only other ticks are the ones a test runs
+(`await both.tick()` = bot.ticks.run_ticks: every feature's tick once) at the clock's time. Both are stopped on
+exit (in the runtime's reverse order). Passing the same `api` / `wecom` servers and `data_dir` again is a restart
+over the same data.
 """
 
 from __future__ import annotations

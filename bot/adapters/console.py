@@ -8,7 +8,6 @@ press a button of the last reply. Reads piped stdin too, so it can be scripted; 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import re
@@ -21,7 +20,7 @@ from bot.adapters import render
 from bot.commands import dispatch
 from bot.core import CONSOLE, Button, Reply, Request, qualify
 from bot.services import Services
-from bot.ticks import TICK_SECONDS, run_ticks
+from bot.ticks import Ticker, run_ticks, start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +211,6 @@ class ConsoleChat:
         return True
 
 
-async def _tick_loop(svc: Services) -> None:
-    while True:
-        await run_ticks(svc)
-        await asyncio.sleep(TICK_SECONDS)
-
-
 def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
     """Feed stdin lines into `queue` from a daemon thread ("" at EOF), so Ctrl-C never waits on a read."""
     try:
@@ -236,7 +229,6 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
     chat = ConsoleChat(svc, out, color=interactive and out.isatty())
     out.write(texts.console_banner(interactive) + "\n")
     out.flush()
-    ticker = asyncio.create_task(_tick_loop(svc))
     desk = None
     if svc.config.desk.enabled:  # the officers' web desk (bot/desk): /desk prints a login link
         from bot.desk import DeskServer
@@ -248,6 +240,8 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
         target=_read_lines, args=(stdin, asyncio.get_running_loop(), lines), daemon=True, name="console-stdin"
     )
     reader.start()
+    ticker = Ticker(svc)  # pushes on the minute, as on the other platforms (bot/ticks.py)
+    scheduler = start_scheduler(ticker, svc.config.tz)
     try:
         while True:
             if interactive:
@@ -263,9 +257,8 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     finally:
-        ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticker
+        scheduler.shutdown(wait=False)
+        await ticker.stop()
         if desk is not None:
             await desk.stop()
         out.write(texts.CONSOLE_BYE + "\n")

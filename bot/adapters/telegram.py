@@ -53,7 +53,7 @@ from bot.core import (
     raw_id,
 )
 from bot.services import Services
-from bot.ticks import TICK_JOB_KWARGS, TICK_SECONDS, run_ticks
+from bot.ticks import TICK_JOB, Ticker, job_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class TelegramAdapter:
         self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
         # --- flood sense (issue 10): per-group dedup and busy note around dispatch ---
         self.flood: flood.FloodGuard | None = flood.FloodGuard()
+        #: Runs every feature's tick when the JobQueue's minute job fires (bot/ticks.py).
+        self.ticker = Ticker(svc)
 
     # --- outgoing -------------------------------------------------------------------------------
 
@@ -336,9 +338,9 @@ class TelegramAdapter:
         if old and new:
             lifecycle.chat_migrated(self.svc, qualify(TELEGRAM, old), qualify(TELEGRAM, new))
 
-    async def run_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The periodic job: every feature's tick (daily pushes, weekly reminders), for every platform."""
-        await run_ticks(self.svc)
+    async def fire_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The job on the minute: every feature's tick (daily pushes, reminders, reload), for every platform."""
+        await self.ticker.fire()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -381,17 +383,15 @@ def build_application(
             await app.bot.set_my_commands(menu_commands())
         except TelegramError as e:
             log.warning("setMyCommands failed: %s", e)
-        if app.job_queue is not None:
-            app.job_queue.run_repeating(
-                adapter.run_ticks,
-                interval=TICK_SECONDS,
-                first=1,
-                name="ticks",
-                job_kwargs=TICK_JOB_KWARGS,
-            )
+        if app.job_queue is not None:  # second 0 of every minute, and once at start (bot/ticks.py)
+            app.job_queue.run_custom(adapter.fire_ticks, job_kwargs=job_kwargs(), name=TICK_JOB)
         # Load (or build) the search index in the background, so the first search is quick.
         asyncio.get_running_loop().run_in_executor(None, lambda: services.search)
         log.info("bot @%s ready", app.bot.username)
+
+    async def post_stop(app: Application) -> None:
+        # After the JobQueue stopped (no new runs), before the bot's connection closes: running ticks finish.
+        await app.bot_data["adapter"].ticker.stop()
 
     async def post_shutdown(app: Application) -> None:
         services.close()
@@ -411,6 +411,7 @@ def build_application(
         .rate_limiter(build_rate_limiter())
         .concurrent_updates(processor if concurrent else False)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )

@@ -57,7 +57,6 @@ CARD_TEXT_CHARS = 112
 ERR_RATE = 45009
 EXIT_AUTH = 2
 EXIT_TAKEN_OVER = 3
-TICK_SECONDS = 30
 WATCHDOG_SECONDS = 1.0
 DEDUPE_KEEP = 10000
 #: How long a send waits for the connection to come back (or 45009 to pass) before giving up.

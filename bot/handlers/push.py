@@ -1,11 +1,12 @@
 """Practice of the day: /subscribe /unsubscribe /settime /today /status /push and the push tick.
 
-Scheduling is restart-safe by construction: `tick` (run by the adapters about every 30 s) derives what is due
-from svc.now() and the store alone. Delivery is at-most-once per chat and date: the claim for (chat, date) is
-written durably BEFORE sending, so a crash right after sending never causes a second push; the claim is released
-(status "failed", retried on a later tick within the grace) only when the sender reports a definite failure
-with nothing delivered yet. A push missed by downtime is sent once at start if still within
-config.push.grace_minutes of its time, otherwise skipped and logged.
+Scheduling is restart-safe by construction: `tick` (run at second 0 of every minute and at start, bot/ticks.py)
+derives what is due from svc.now() and the store alone, so a push set for 08:00 goes out with the 08:00:00 run.
+Delivery is at-most-once per chat and date: the claim for (chat, date) is written durably BEFORE sending, so a
+crash right after sending never causes a second push; the claim is released (status "failed", retried on a
+later tick within the grace) only when the sender reports a definite failure with nothing delivered yet. A push
+missed by downtime is sent once at start if still within config.push.grace_minutes of its time, otherwise skipped
+and logged.
 """
 
 from __future__ import annotations
