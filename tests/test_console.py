@@ -95,3 +95,17 @@ def test_preview_switches_show_each_platforms_source(tmp_path: Path) -> None:
     assert r"\<b>x\</b> \*\*粗体\*\* \[x\](y) \`c\`" in wecom
     assert pairs["/today"].startswith("┌─ Telegram HTML 1/1") and "<b>每日一招</b>" in pairs["/today"]
     assert "┌─" not in pairs["/help"] and "<b>" not in pairs["/help"]
+
+
+def test_quiz_in_the_console_numbered_with_buttons_and_typed_answers(tmp_path: Path) -> None:
+    """每日一题 on a fresh clone's starter bank: numbered options, :N presses one, typed answers, the ranking."""
+    out = console(tmp_path, "/quiz\n:1\nB\n/rank\n:group\n每日一题\n答 对\n")
+    pairs = dict(replies(out))
+    question = pairs["/quiz"]
+    assert question.startswith("📝 每日一题 · ") and "每人每天以第一次回答为准" in question
+    assert "[1] " in question and "（输入 :1 等编号按下按钮）" in question or "答 ACD" in question
+    first = pairs[":1"] if "[1] " in question else pairs["B"]
+    assert "回答正确" in first or "回答错误" in first
+    assert "正确答案：" in first and "出处：《" in first
+    assert "共 1 人参与" in pairs["/rank"] and "控制台用户" in pairs["/rank"]
+    assert "群里请 @我" in pairs["每日一题"]
