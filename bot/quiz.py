@@ -154,6 +154,12 @@ def is_bare_answer(text: str) -> bool:
     return bool(_BARE.match(text)) or B.judge_value(text) is not None
 
 
+def looks_like_answer(text: str) -> bool:
+    """A whole message that is an answer and nothing else: `B`, `对`, `答B`, `答案：ACD`."""
+    rest = strip_answer_word(text)
+    return is_bare_answer(text) or (rest != text.strip() and is_bare_answer(rest))
+
+
 def strip_answer_word(text: str) -> str:
     """`答 B` / `答案：ACD` -> the answer part."""
     return _PREFIX.sub("", text, count=1).strip()
@@ -349,6 +355,17 @@ def poll_recorder(svc: Services, chat_id: str, day: date, q: Question, chat_type
 def find_poll(svc: Services, platform: str, poll_id: str) -> dict[str, Any] | None:
     """The record of a native poll an adapter sent ({"chat_id", "day", "qid", "chat_type", ...}), or None."""
     return svc.store.quiz_poll(f"{platform}:{poll_id}")
+
+
+#: Callback data prefix of a native poll vote (handled by bot/handlers/quiz.py).
+POLL_VOTE = "qzp"
+
+
+def vote_data(poll: dict[str, Any], option_ids: Iterable[int]) -> str:
+    """The callback data an adapter dispatches for a vote in a native poll it sent (see find_poll):
+    qzp:<YYYYMMDD>:<question id>:<option indexes>; no indexes = a retracted vote."""
+    day = str(poll["day"]).replace("-", "")
+    return f"{POLL_VOTE}:{day}:{poll['qid']}:{','.join(str(int(i)) for i in option_ids)}"
 
 
 # --- officers' figures (desk and export) ------------------------------------------------------------------

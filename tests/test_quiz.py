@@ -3,7 +3,6 @@ rankings at the month turn, the push once a day across restarts, the day's close
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -15,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from quiz_helpers import q, use_bank, with_bank
 from test_suggest_helpers import ADMIN, GROUP, OFFICER, TZ, Clock, grp, make_services, member, pm, say, text_of
 
 from bot import texts
 from bot.core import DeliveryError, Reply
 from bot.handlers import quiz as quiz_handlers
-from bot.quizbank import JUDGE, MULTI, SINGLE, Question, _question_dict
+from bot.quizbank import JUDGE, MULTI, SINGLE, Question
 from bot.services import Services
 from bot.store import Store
 
@@ -44,33 +44,10 @@ class Outbox:
         return [r for r in self.sent if r.chat_id == chat_id]
 
 
-def q(i: int, kind: str = SINGLE, answer: tuple[int, ...] = (1,)) -> Question:
-    opts = () if kind == JUDGE else ("甲", "乙", "丙", "丁")
-    return Question(f"q{i:010d}", kind, f"第{i}题？", opts, answer, f"解析{i}")
-
-
-def with_bank(tmp: Path, questions: list[Question]) -> Path:
-    """A content dir: the real passages and practices, and a bank of exactly `questions`."""
-    content = tmp / "content"
-    content.mkdir(exist_ok=True)
-    for name in ("passages.jsonl", "practices.json", "manifest.json"):
-        shutil.copy(ROOT / "content" / name, content / name)
-    (content / "quiz.json").write_text(json.dumps([_question_dict(x) for x in questions], ensure_ascii=False),
-                                       encoding="utf-8")
-    return content
-
-
 def services(tmp: Path, clock: Clock, questions: list[Question] | None = None) -> tuple[Services, Outbox]:
-    import dataclasses
-
-    from bot.config import ContentConfig
-    from bot.content import load_content
-
     svc = make_services(tmp / "data", clock)
     if questions is not None:
-        cfg = dataclasses.replace(svc.config, content=ContentConfig(dir=str(with_bank(tmp, questions))))
-        svc.config = cfg
-        svc.content = load_content(cfg.content_dir)
+        use_bank(svc, tmp, questions)
     out = Outbox()
     svc.senders["tg"] = out
     return svc, out

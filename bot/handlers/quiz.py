@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Buttons: qz:<YYYYMMDD>:<question id>:<option index>.
 PREFIX = "qz"
-#: Native poll votes, made by adapters: qzp:<YYYYMMDD>:<question id>:<option indexes, comma-separated>.
-POLL_PREFIX = "qzp"
+#: Native poll votes, made by adapters (bot.quiz.vote_data): qzp:<YYYYMMDD>:<question id>:<option indexes>.
+POLL_PREFIX = Q.POLL_VOTE
 CONCURRENCY = push.CONCURRENCY
 #: A month typed after /rank or /quizexport: 2026-02, 2026.2, 2026年2月.
 _MONTH_RE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?")
@@ -132,10 +132,9 @@ async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | 
         return None  # never group chatter: 对 / 错 are everyday words
     if req.addressed and not req.is_private:
         text = _strip_mention(text, req.bot_username)
-    rest = Q.strip_answer_word(text)
-    explicit = rest != text.strip() and Q.is_bare_answer(rest)  # 答B, 答案：ACD
-    if not explicit and not Q.is_bare_answer(text):
+    if not Q.looks_like_answer(text):
         return None
+    explicit = not Q.is_bare_answer(text)  # 答B, 答案：ACD
     day = svc.now().date()
     if day.isoformat() not in (svc.store.quiz_doc(req.chat_id) or {}).get("shown", {}):
         return [Reply(texts.QUIZ_NOT_SHOWN)] if explicit else None
