@@ -1597,3 +1597,28 @@ def quiz_starter_no_passage(n: int, pid: str) -> str:
 def quiz_with_source(explanation: str, source: str) -> str:
     """The starter bank's 解析, ending with the passage it comes from."""
     return f"{explanation}（出处：{source}）" if explanation else f"出处：{source}"
+
+#: The desk's 每日一题 page (bot/desk/templates/quiz.html).
+QUIZ_DESK = {
+    "nav": "每日一题",
+    "title": "每日一题 · 答题情况",
+    "month": "月份",
+    "show": "查看",
+    "export": "导出本月成绩（Excel）",
+    "members": "参与人数",
+    "answers": "作答人次",
+    "right": "答对",
+    "accuracy": "正确率",
+    "days_title": "每天的参与情况",
+    "day": "日期",
+    "chat": "群/聊天",
+    "answered": "作答人数",
+    "none": "这个月还没有人答题。",
+    "hard_title": "最难的题（正确率最低）",
+    "hard_hint": "至少 {n} 人作答的题；题库里已删除的题不列出。",
+    "question": "题目",
+    "answer": "正确答案",
+    "origin": "来源",
+    "bank": "题库：{n} 道题",
+    "bad_month": "月份格式应为 2026-03，已显示本月。",
+}

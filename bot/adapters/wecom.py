@@ -312,8 +312,10 @@ class WecomAdapter:
         where cards with buttons are allowed."""
         if key in self._groups:
             return True
-        sub = (self.svc.store.push_doc(PREFIX + key) or {}).get("sub") or {}
-        return sub.get("chat_type") in ("group", "supergroup")
+        for doc in (self.svc.store.push_doc(PREFIX + key), self.svc.store.quiz_doc(PREFIX + key)):  # either push
+            if ((doc or {}).get("sub") or {}).get("chat_type") in ("group", "supergroup"):
+                return True
+        return False
 
     def _base_request(self, body: dict[str, Any], **kw: Any) -> Request:
         key, chat_type, userid = self._who(body)
