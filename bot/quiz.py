@@ -317,12 +317,10 @@ def ranking(svc: Services, chat_id: str, month: str, today: date) -> list[Score]
     """Every member who answered in this chat that month, best first: right answers, then streak (current, then
     longest), then fewer answers, then who got there first."""
     chat_doc = svc.store.quiz_doc(chat_id)
-    this_month = month == month_of(today)
-    rows = []
-    for doc in svc.store.quiz_scores(chat_id, month):
-        # a past month's ranking is frozen: its streaks as they stood at its end
-        streak = live_streak(doc, chat_doc, today) if this_month else int(doc.get("streak", 0))
-        rows.append((doc, streak))
+    # a past month's ranking is frozen: its streaks as they stood at the month's end
+    as_of = today if month >= month_of(today) else date(int(month[:4]) + int(month[5:7]) // 12,
+                                                          int(month[5:7]) % 12 + 1, 1)
+    rows = [(doc, live_streak(doc, chat_doc, as_of)) for doc in svc.store.quiz_scores(chat_id, month)]
     rows.sort(key=lambda r: (-r[0]["correct"], -r[1], -r[0].get("best", 0), r[0]["answered"],
                              r[0].get("first") or "", r[0]["user_id"]))
     out: list[Score] = []

@@ -1478,10 +1478,10 @@ def _quiz_score_line(s: object, total: int) -> str:
 
 
 def quiz_myscore(rows: list[tuple[str, str, object | None, int]], last: object | None, last_total: int) -> str:
-    """/myscore: (chat title or "" for this chat, month, Score or None, members ranked) rows; last month here."""
+    """/myscore: (chat name, "" for this chat; month; Score or None; members ranked) rows; last month here."""
     lines = ["📊 <b>我的答题成绩</b>"]
     for title, month, score, total in rows:
-        where = f"（{escape(title) or '另一个聊天'}）" if title or score is not None and len(rows) > 1 else ""
+        where = f"（{escape(title)}）" if title else ""
         if score is None:
             lines.append(f"{quiz_month_label(month)}{where}：还没有答题，发送 /quiz 试试。")
         else:
@@ -1520,6 +1520,8 @@ QUIZ_EXPORT_DAY_HEADERS = ("日期", "群/聊天", "成员", "成员ID", "题号
 QUIZ_EXPORT_RIGHT = "对"
 QUIZ_EXPORT_WRONG = "错"
 QUIZ_PRIVATE_CHAT = "私聊"
+#: /myscore in a private chat: a chat whose name the bot never learnt.
+QUIZ_OTHER_CHAT = "另一个群"
 QUIZ_QUESTION_GONE = "（题目已从题库移除）"
 
 # Bank build (content build): summary and the reasons a row or file is skipped.

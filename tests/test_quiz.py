@@ -434,3 +434,11 @@ def test_every_acknowledged_answer_survives_sigkill(tmp_path: Path) -> None:
             acked = max(acked, last)
         shutil.rmtree(data)
     assert acked > 0
+
+
+async def test_myscore_in_a_private_chat_lists_each_group(four: Any) -> None:
+    svc, _ = four
+    await answer_today(svc, member(1), True)
+    mine = text_of(await say(svc, pm(member(1), "我的成绩")))
+    assert "2026年3月：还没有答题" in mine  # in the private chat itself
+    assert "2026年3月（一车间工会群）：答对 1 / 1 题，正确率 100%" in mine and "排名第 1 / 1" in mine

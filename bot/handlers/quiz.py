@@ -329,7 +329,7 @@ async def myscore(req: Request, svc: Services, args: str) -> list[Reply]:
         mine = next((s for s in scores if s.user_id == req.user_id), None)
         if mine is None and chat_id != req.chat_id:
             continue
-        title = "" if chat_id == req.chat_id else Q.chat_title(svc, chat_id)
+        title = "" if chat_id == req.chat_id else (Q.chat_title(svc, chat_id) or texts.QUIZ_OTHER_CHAT)
         rows.append((title, this, mine, len(scores)))
     last = Q.previous_month(this)
     scores = Q.ranking(svc, req.chat_id, last, today)
