@@ -184,6 +184,7 @@ def welcome(private: bool) -> str:
         "🔍 关键词检索：发送 /search 集体合同 或“搜索 职代会”，"
         f"{where}返回最相关的段落并标明出处。\n"
         "💡 合理化建议：发送“建议 内容”或 /suggest，工会收到后会逐条答复。\n"
+        "📝 每日一题：发送 /quiz 答题，/rank 看本群排行榜。\n"
         "发送 /help 查看全部命令。"
     )
 
@@ -1301,7 +1302,6 @@ CONTENT_NO_TEXT = "没有可检索的正文（空文件或只有标题），已�
 #: The options of a 判断 question, as members see and type them (A = 对, B = 错).
 QUIZ_JUDGE_OPTIONS = ("对", "错")
 QUIZ_KIND_LABELS = {"single": "单选", "multi": "多选", "judge": "判断"}
-_QUIZ_EXAMPLE = {"single": "答 B", "multi": "答 ACD", "judge": "答 对"}
 HELP_QUIZ = "每日一题：今天的题目（全群同一题）"
 HELP_ANSWER = "回答今天的每日一题"
 USAGE_ANSWER = "答 B（或 /answer B）"
@@ -1337,11 +1337,11 @@ def quiz_message(header: str, kind: str, question: str, options: list[str], grou
     lines = [f"📝 <b>{escape(header)}</b>（{QUIZ_KIND_LABELS[kind]}题）", escape(question)]
     if kind != "judge":
         lines += [f"{'ABCDEF'[i]}. {escape(o)}" for i, o in enumerate(options)]
-    how = f"回复“{_QUIZ_EXAMPLE[kind]}”作答"
-    if kind == "judge":
-        how += "或“答 错”"
-    if kind == "multi":
-        how += "（须选全，多选少选都不得分）"
+    how = {  # no example letter: it could be taken for a hint
+        "single": "回复“答”加选项字母作答",
+        "multi": "回复“答”加全部正确选项的字母作答（须选全，多选少选都不得分）",
+        "judge": "回复“答 对”或“答 错”作答",
+    }[kind]
     if group:
         how += "；群里请 @我 或回复本条消息"
     lines.append(f"<i>{how}。每人每天以第一次回答为准。</i>")

@@ -103,7 +103,7 @@ def test_quiz_in_the_console_numbered_with_buttons_and_typed_answers(tmp_path: P
     pairs = dict(replies(out))
     question = pairs["/quiz"]
     assert question.startswith("📝 每日一题 · ") and "每人每天以第一次回答为准" in question
-    assert "[1] " in question and "（输入 :1 等编号按下按钮）" in question or "答 ACD" in question
+    assert "[1] " in question and "（输入 :1 等编号按下按钮）" in question or "全部正确选项的字母" in question
     first = pairs[":1"] if "[1] " in question else pairs["B"]
     assert "回答正确" in first or "回答错误" in first
     assert "正确答案：" in first and "出处：《" in first

@@ -102,7 +102,7 @@ async def test_the_reply_carries_text_buttons_and_the_quiz_for_each_platform(fou
         assert reply.quiz is not None
         shown.add(reply.quiz.question)
         if reply.quiz.multiple:  # 多选: typed answers (and Telegram's multiple-answer poll), no buttons
-            assert reply.buttons == [] and "答 ACD" in reply.text and "C. 丙" in reply.text
+            assert reply.buttons == [] and "全部正确选项的字母" in reply.text and "C. 丙" in reply.text
         elif reply.quiz.options == ("对", "错"):
             assert [b.text for b in reply.buttons[0]] == ["对", "错"] and "答 对" in reply.text
         else:

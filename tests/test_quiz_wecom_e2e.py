@@ -97,7 +97,7 @@ async def test_the_group_push_is_text_to_answer_in_words_and_the_day_closes_with
     mark = len(wc.server.frames)
     await run_ticks(wc.services)
     [push] = await wc.server.wait_for("aibot_send_msg", since=mark, chatid=GROUP)
-    assert push.body["msgtype"] == "markdown" and "群里请 @我" in push.content and "答 B" in push.content
+    assert push.body["msgtype"] == "markdown" and "群里请 @我" in push.content and "加选项字母作答" in push.content
     assert not wc.server.find("aibot_send_msg", since=mark, ok=False)  # no card with buttons pushed to a group
     await wc.say("答 B", chatid=GROUP, userid="wangwu")
     await wc.say("答 A", chatid=GROUP, userid="zhaoliu")
