@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -28,19 +29,24 @@ __all__ = ["TABLE", "CALLBACKS", "TICKS", "Command", "Callback", "Pending", "Tic
            "start_flow", "end_flow", "get_flow", "is_officer"]
 
 
-def _load_table() -> tuple[list[Command], list[Callback], list[Tick], Handler]:
-    from bot.handlers import basic, push, reload, search, suggest
+#: A feature's look at plain text before the search fallback: replies if the text is for it, else None.
+PlainHook = Callable[[Request, "Services", str], Awaitable[list[Reply] | None]]
 
-    modules = (basic, push, search, suggest, reload)
+
+def _load_table() -> tuple[list[Command], list[Callback], list[Tick], list[PlainHook], Handler]:
+    from bot.handlers import basic, push, quiz, reload, search, suggest
+
+    modules = (basic, push, quiz, search, suggest, reload)
     commands = [c for m in modules for c in getattr(m, "COMMANDS", [])]
     callbacks = [c for m in modules for c in getattr(m, "CALLBACKS", [])]
     ticks = [t for m in modules for t in getattr(m, "TICKS", [])]
+    plain = [h for m in modules for h in getattr(m, "PLAIN_TEXT", [])]
     lifecycle.REMOVED[:] = [h for m in modules for h in getattr(m, "ON_CHAT_REMOVED", [])]
     lifecycle.MIGRATED[:] = [h for m in modules for h in getattr(m, "ON_CHAT_MIGRATED", [])]
-    return commands, callbacks, ticks, search.plain_text
+    return commands, callbacks, ticks, plain, search.plain_text
 
 
-TABLE, CALLBACKS, TICKS, _plain_text = _load_table()
+TABLE, CALLBACKS, TICKS, _PLAIN_HOOKS, _plain_text = _load_table()
 table.TABLE[:] = TABLE
 _BY_NAME = {c.name: c for c in TABLE}
 _ALIASES = sorted(((a, c) for c in TABLE for a in c.aliases), key=lambda p: -len(p[0]))
@@ -76,7 +82,8 @@ class Route:
     kind: "ignore" (not for this bot), "help" (a bare mention), "callback" / "choice" (a button press, or a
     bare number standing for one: `data`), "command" (`command` with `args`; `slash` when typed as /name),
     "unknown" (an unknown /command: `args` is its name), "flow" (the next step of the user's pending guided
-    flow: `pending`, with the text in `args`), "text" (plain text to search: `args`).
+    flow: `pending`, with the text in `args`), "text" (plain text in a private chat or addressed to the bot,
+    mention removed, in `args`: a feature's PLAIN_TEXT hook may take it, e.g. a quiz answer; else a search).
     """
 
     kind: RouteKind
@@ -162,5 +169,9 @@ async def _dispatch(req: Request, svc: Services) -> list[Reply]:
             end_flow(req, svc)  # another command abandons a guided flow
         return await r.command.handler(req, svc, r.args)
     if r.kind == "text":
+        for hook in _PLAIN_HOOKS:  # e.g. a bare answer (B, 对) to the day's quiz question
+            replies = await hook(req, svc, r.args)
+            if replies is not None:
+                return replies
         return await _plain_text(req, svc, r.args)
     return []

@@ -2,7 +2,7 @@
 
 A platform lets a bot send only so much into one group (Telegram 20 a minute, WeCom 30). When dozens of
 members answer the morning push with `今日` or `搜索 …` at once, answering each in turn would queue replies
-for minutes. In a group, for idempotent read requests only (today, help, status, search):
+for minutes. In a group, for idempotent read requests only (today, help, status, search, quiz):
 
 * A group is "hot" when it asked `hot_requests` reads within `window` seconds, or fewer than `hot_slots`
   sends are left in its budget. In a hot group an answer goes out as a reply to the asker with a line
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.commands import route
 from bot.core import Button, Reply, Request
+from bot.quiz import looks_like_answer
 from bot.table import get_flow
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Commands whose answer is the same for everyone asking in the same group at the same time.
-READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search"}
+READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search",
+         "quiz": "quiz"}
 _EDGE_PUNCT = " \t\n\u3000:：,，.。!！?？、;；\"'“”‘’"
 
 Key = tuple[str, str]
@@ -56,7 +58,7 @@ def request_key(req: Request, svc: Services) -> Key | None:
     """The normalised read request of a group message, e.g. ('search', '职代会'); None if it is not one.
 
     Routed by the dispatcher's own `route`, so the guard and the dispatcher never disagree on what a message
-    is. None for private chats, button presses, anything but today/help/status/search, commands for other
+    is. None for private chats, button presses, anything but today/help/status/search/quiz, commands for other
     bots, group chatter the bot ignores, and any message from a member with a guided flow pending here
     (their text is the flow's next step, and a command abandons the flow).
     """
@@ -68,8 +70,8 @@ def request_key(req: Request, svc: Services) -> Key | None:
     if r.kind == "command" and r.command is not None:
         kind = READS.get(r.command.name)
         return (kind, normalise(r.args) if kind == "search" else "") if kind else None
-    if r.kind == "text":  # `@bot 集体合同`: a search
-        return ("search", normalise(r.args))
+    if r.kind == "text":  # `@bot 集体合同`: a search -- but `@bot B` is a member's own quiz answer, never covered
+        return None if looks_like_answer(r.args) else ("search", normalise(r.args))
     return None
 
 
