@@ -169,6 +169,11 @@ class Request:
         return self.chat_type in ("group", "supergroup")
 
 
+class PlatformUnreachable(Exception):
+    """A platform's servers could not be reached at start (network, proxy, TLS): one line for the operator, and
+    exit status 1 (run.py), so a service manager restarts the bot later. A refusal of credentials is a ConfigError."""
+
+
 class DeliveryError(Exception):
     """Raised by an adapter's `send` when a message could not be delivered."""
 

@@ -57,20 +57,21 @@ class TelegramPlatform:
         self._started = False
 
     async def start(self) -> None:
-        from bot.adapters.telegram import updater_args
+        """Initialise, start receiving and processing; a refused token or webhook is a ConfigError (exit status 2),
+        an unreachable Bot API PlatformUnreachable (1), each one line (bot/adapters/telegram.py)."""
+        from bot.adapters.telegram import initialize, start_updater
 
         app = self.app
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        mode, kwargs = updater_args(self.config)
-        assert app.updater is not None
-        if mode == "webhook":
-            await app.updater.start_webhook(**kwargs)
-        else:
-            await app.updater.start_polling(**kwargs)
-        await app.start()
-        self._started = True
+        await initialize(app, self.config)
+        self._started = True  # from here on, stop() shuts PTB down in its own order
+        try:
+            if app.post_init:
+                await app.post_init(app)
+            await start_updater(app, self.config)
+            await app.start()
+        except BaseException:
+            await self.stop()  # the runtime stops only platforms that started: this one did not
+            raise
 
     async def wait(self) -> int:
         await asyncio.Event().wait()  # PTB keeps retrying on network errors; it never ends by itself

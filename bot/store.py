@@ -411,6 +411,24 @@ class _Engine:
             self._append(_record_line({"gen": gen}))
             _fsync_dir(self.dir)
 
+    def snapshot_to(self, directory: Path) -> Path:
+        """Write the state in memory as a snapshot in `directory` (a backup: a data dir holding only this file
+        opens as exactly this state). Refuses a live data dir, whose journal would be replayed onto it twice."""
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if (directory / JOURNAL_NAME).exists() or (directory / LOCK_NAME).exists():
+            raise StoreError(f"{directory} is a data directory (it has {JOURNAL_NAME}); back up into another one")
+        with self.lock:
+            data = _dumps({"format": SNAPSHOT_FORMAT, "gen": self.gen, "next_ids": self.next_ids,
+                           "tables": self.tables})
+        target, tmp = directory / SNAPSHOT_NAME, directory / (SNAPSHOT_NAME + ".tmp")
+        try:
+            _write_durably(tmp, data)
+            os.replace(tmp, target)
+            _fsync_dir(directory)
+        except OSError as exc:
+            raise StoreError(f"cannot write the backup in {directory}: {exc}") from exc
+        return target
+
     def replace_all(self, tables: dict[str, dict[str, dict[str, Any]]]) -> None:
         """TinyDB's whole-database write (drop_table/drop_tables): becomes a compaction."""
         with self.lock:
@@ -644,6 +662,14 @@ class Store:
     def compact(self) -> None:
         """Fold the journal into the snapshot now (also done at open and every `compact_after` writes)."""
         self._engine.compact()
+
+    def backup(self, directory: str | Path) -> Path:
+        """Write a consistent copy of the whole store (every acknowledged write) to `directory`/store.json, 0600.
+
+        Works on a read-only open while the bot runs. To restore: stop the bot, put that file alone into an empty
+        data dir (the old one moved away), start the bot.
+        """
+        return self._engine.snapshot_to(Path(directory))
 
     def next_sequence(self, name: str) -> int:
         """The next value (1, 2, ...) of the durable counter `name`; never reused, even after a crash."""

@@ -116,6 +116,57 @@ def unknown_command(name: str) -> str:
     return f"没有 /{escape(name)} 这个命令。发送 /help 查看全部命令。"
 
 
+# --- operators' log lines (bilingual: Chinese first, then English; never a secret or a member's text) -------------
+
+def log_connected(platform: str, name: str) -> str:
+    """A platform is connected and serving, e.g. 企业微信机器人 aibXXXX 已连接."""
+    gap = " " if platform.isascii() else ""
+    return f"{platform}{gap}机器人 {name} 已连接 / {platform} bot {name} connected"
+
+
+LOG_WECOM = "企业微信"
+LOG_DINGTALK = "钉钉"
+LOG_TELEGRAM = "Telegram"
+
+
+def log_not_connected_yet(platform: str, seconds: float) -> str:
+    return (f"{platform} {seconds:.0f} 秒内未连上，继续在后台重试（请看上面的连接错误）"
+            f" / {platform} not connected after {seconds:.0f} s; still trying")
+
+
+def log_wecom_connect_failed(kind: str, hint: str) -> str:
+    """One failed connection attempt to WeCom (the SDK retries with backoff)."""
+    return f"企业微信连接失败：{kind}；{hint} / WeCom connection failed: {kind}; retrying"
+
+
+LOG_HINT_TLS = "TLS 证书校验失败：私有化部署请在配置里设置 ca_file；经代理时检查 HTTPS_PROXY / NO_PROXY"
+LOG_HINT_NETWORK = "连不上服务器：检查网络、防火墙、ws_url，以及 HTTPS_PROXY / NO_PROXY"
+LOG_HINT_OTHER = "稍后自动重连"
+
+
+def log_wecom_refused(errcode: str) -> str:
+    """WeCom refused the credentials while running (the secret was reset): the bot stops with exit status 2."""
+    return (f"配置错误 / config error: [wecom] bot_id / secret: 企业微信拒绝了 Bot ID / Secret（errcode {errcode}），"
+            f"机器人停止（退出码 2）/ rejected by WeCom; check them, or WECOM_BOT_SECRET")
+
+
+LOG_WECOM_TAKEN_OVER = (
+    "企业微信：另一个进程用同一个 Bot ID 连上了，本进程停止（退出码 3），同一个机器人只能运行一个实例"
+    " / WeCom: another process connected with this bot_id (disconnected_event); stopping this one"
+)
+
+
+def log_dingtalk_refused(code: str) -> str:
+    """DingTalk refused the credentials while running: the bot stops with exit status 2."""
+    return (f"配置错误 / config error: [dingtalk] client_id / client_secret: 钉钉拒绝了 Client ID / Secret（{code}），"
+            f"机器人停止（退出码 2）/ refused by DingTalk; check them, or DINGTALK_CLIENT_SECRET")
+
+
+def log_dingtalk_unchecked(kind: str) -> str:
+    return (f"钉钉：暂时无法验证凭据（{kind}：检查网络、endpoint 和 HTTPS_PROXY / NO_PROXY），后台继续重试"
+            f" / DingTalk: could not check the credentials yet ({kind}); retrying in the background")
+
+
 # --- console ---------------------------------------------------------------------------------
 
 CONSOLE_HELP = (

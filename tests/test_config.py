@@ -33,15 +33,11 @@ def test_defaults_are_beijing_time_and_eight_oclock(tmp_path: Path) -> None:
     assert cfg.telegram.api_base_url == "https://api.telegram.org/bot"
 
 
-def test_example_file_loads_and_documents_every_key(tmp_path: Path) -> None:
+def test_example_file_loads(tmp_path: Path) -> None:
+    """Every key documented, at its default: tests/test_docs.py."""
     example = ROOT / "config.example.toml"
     text = example.read_text(encoding="utf-8").replace('dir = "./data"', f'dir = "{tmp_path}"')
-    cfg = load(write(tmp_path, text), env={})
-    import dataclasses
-
-    for section in dataclasses.fields(cfg):
-        for f in dataclasses.fields(getattr(cfg, section.name)):
-            assert f"\n{f.name} = " in text, f"[{section.name}] {f.name} is not documented in config.example.toml"
+    assert load(write(tmp_path, text), env={}).storage.dir == str(tmp_path)
 
 
 def test_token_from_environment(tmp_path: Path) -> None:

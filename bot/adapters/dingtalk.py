@@ -332,8 +332,7 @@ class DingtalkAdapter:
             await self.http.aclose()
             raise
         except (httpx.HTTPError, _Transient) as e:  # not a refusal: the stream loop keeps trying
-            log.warning("DingTalk: could not check the credentials yet (%s); retrying in the background",
-                        type(e).__name__)
+            log.warning("%s", texts.log_dingtalk_unchecked(type(e).__name__))
         self.client = dingtalk_stream.DingTalkStreamClient(
             dingtalk_stream.Credential(self._cfg.client_id, self._cfg.client_secret), logger=_SdkLog())
         self.client.register_callback_handler(TOPIC, _handler(self))
@@ -351,10 +350,10 @@ class DingtalkAdapter:
             raise AuthRejected(self._auth_code)
         self._running = True
         if self._connected.is_set():
-            log.info("DingTalk robot %s connected", self._cfg.client_id)
+            log.info("%s", texts.log_connected(texts.LOG_DINGTALK, self._cfg.client_id))
             asyncio.get_running_loop().run_in_executor(None, lambda: self.svc.search)
         else:
-            log.warning("DingTalk stream not connected after %.0fs; still trying", timeout)
+            log.warning("%s", texts.log_not_connected_yet(texts.LOG_DINGTALK, timeout))
 
     async def stop(self) -> None:
         """Accept no new frame and close the stream; handle every queued message (its replies go over HTTP);
@@ -412,8 +411,7 @@ class DingtalkAdapter:
         """The credentials were refused: at start run.py prints AuthRejected; later, this is the one line."""
         self._auth_code = code
         if self._running and self.exit_code is None:
-            log.error("DingTalk refused [dingtalk] client_id/client_secret (%s): check them "
-                      "(or DINGTALK_CLIENT_SECRET)", code)
+            log.error("%s", texts.log_dingtalk_refused(code))
         self._fatal(EXIT_AUTH)
 
     # --- the stream ----------------------------------------------------------------------------------------

@@ -24,7 +24,16 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -42,13 +51,14 @@ from bot import flood, lifecycle, texts
 from bot import quiz as quizzes
 from bot.adapters.chatqueue import ChatQueue, ChatQueueProcessor
 from bot.commands import TABLE, dispatch
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.core import (
     TELEGRAM,
     ChatGone,
     ChatMoved,
     DeliveryError,
     DeliveryUncertain,
+    PlatformUnreachable,
     Reply,
     Request,
     platform_of,
@@ -475,7 +485,7 @@ def build_application(
             app.job_queue.run_custom(adapter.fire_ticks, job_kwargs=job_kwargs(), name=TICK_JOB)
         # Load (or build) the search index in the background, so the first search is quick.
         asyncio.get_running_loop().run_in_executor(None, lambda: services.search)
-        log.info("bot @%s ready", app.bot.username)
+        log.info("%s", texts.log_connected(texts.LOG_TELEGRAM, "@" + str(app.bot.username)))
 
     async def post_stop(app: Application) -> None:
         # After the JobQueue stopped (no new runs), before the bot's connection closes: running ticks finish.
@@ -534,6 +544,58 @@ def updater_args(config: Config) -> tuple[str, dict[str, Any]]:
             "allowed_updates": Update.ALL_TYPES,
         }
     return "polling", {"allowed_updates": Update.ALL_TYPES}
+
+
+def _unreachable(config: Config, e: TelegramError) -> PlatformUnreachable:
+    """An unreachable Bot API as one line naming where it was sought (never the token)."""
+    t = config.telegram
+    detail = str(e).replace(t.token, "***") if t.token else str(e)
+    return PlatformUnreachable(f"cannot reach the Telegram Bot API at {t.api_base_url} ({detail}); check the network, "
+                               "HTTPS_PROXY, or [telegram] api_base_url")
+
+
+async def initialize(app: Application, config: Config) -> None:
+    """`app.initialize()` (its getMe) with the operator's errors as one line: a refused token is a ConfigError (exit
+    status 2; PTB's own message would print the token), an unreachable Bot API is PlatformUnreachable (status 1)."""
+    try:
+        await app.initialize()
+    except InvalidToken:
+        raise ConfigError("[telegram] token: rejected by Telegram (Unauthorized); check it, "
+                          "or TELEGRAM_BOT_TOKEN") from None
+    except NetworkError as e:
+        raise _unreachable(config, e) from None
+
+
+def _no_bootstrap_traceback(record: logging.LogRecord) -> bool:
+    """PTB logs a failed start-up request (setWebhook, deleteWebhook) with its traceback before raising it; the
+    error reaches the operator as one line instead (start_updater)."""
+    return not record.getMessage().startswith("Network Retry Loop (Bootstrap")
+
+
+async def start_updater(app: Application, config: Config) -> None:
+    """Start polling or the webhook server (and setWebhook) as configured, errors as one line: a webhook Telegram
+    refuses or a port that cannot be listened on name their key (ConfigError), a network failure is
+    PlatformUnreachable."""
+    mode, kwargs = updater_args(config)
+    assert app.updater is not None
+    t = config.telegram
+    ptb_log = logging.getLogger("telegram.ext")
+    ptb_log.addFilter(_no_bootstrap_traceback)
+    try:
+        if mode == "webhook":
+            await app.updater.start_webhook(**kwargs)
+        else:
+            await app.updater.start_polling(**kwargs)
+    except BadRequest as e:  # setWebhook refused (a bad URL or port); BadRequest is a NetworkError too
+        raise ConfigError(f"[telegram] webhook_url: refused by Telegram ({e.message})") from None
+    except NetworkError as e:
+        raise _unreachable(config, e) from None
+    except TelegramError as e:
+        raise ConfigError(f"[telegram] token / webhook_url: refused by Telegram ({e.message})") from None
+    except OSError as e:
+        raise ConfigError(f"[telegram] port: cannot listen on {t.listen}:{t.port} ({e.strerror or e})") from None
+    finally:
+        ptb_log.removeFilter(_no_bootstrap_traceback)
 
 
 async def stop_application(app: Application) -> None:

@@ -28,6 +28,7 @@ import dataclasses
 import itertools
 import logging
 import re
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -168,8 +169,10 @@ class WecomAdapter:
         self._running = True
         self._track(asyncio.ensure_future(self._watchdog()))
         if self._authed.is_set():
-            log.info("WeCom bot %s connected", w.bot_id)
+            log.info("%s", texts.log_connected(texts.LOG_WECOM, w.bot_id))
             asyncio.get_running_loop().run_in_executor(None, lambda: self.svc.search)
+        else:
+            log.warning("%s", texts.log_not_connected_yet(texts.LOG_WECOM, timeout))
 
     async def stop(self) -> None:
         """Let queued frames finish (their replies need the connection), then refuse further sends at once
@@ -254,14 +257,13 @@ class WecomAdapter:
             m = re.search(r"code: (-?\d+)", msg)
             self._auth_errcode = m.group(1) if m else "?"
             if self._running:  # at start, AuthRejected becomes run.py's one line; later, this is the one line
-                log.error("WeCom refused [wecom] bot_id/secret (errcode %s): check bot_id and secret "
-                          "(or WECOM_BOT_SECRET)", self._auth_errcode)
+                log.error("%s", texts.log_wecom_refused(self._auth_errcode))
             self._fatal(EXIT_AUTH)
         else:
-            log.warning("WeCom: %s", type(error).__name__)
+            log.warning("%s", texts.log_wecom_connect_failed(type(error).__name__, _hint(error)))
 
     def _on_taken_over(self, frame: dict[str, Any]) -> None:
-        log.error("WeCom: another process connected with this bot_id (disconnected_event); stopping this one")
+        log.error("%s", texts.LOG_WECOM_TAKEN_OVER)
         self._fatal(EXIT_TAKEN_OVER)
 
     async def _watchdog(self) -> None:
@@ -550,6 +552,16 @@ class WecomAdapter:
                 await asyncio.sleep(0.05)
             else:
                 raise DeliveryError(f"WeCom refused the message (errcode {code})") from failure
+
+
+def _hint(error: BaseException) -> str:
+    """What an operator should check after a failed connection attempt (the error's text is not logged: the SDK's
+    may hold frames)."""
+    if isinstance(error, ssl.SSLError):
+        return texts.LOG_HINT_TLS
+    if isinstance(error, (OSError, TimeoutError)):
+        return texts.LOG_HINT_NETWORK
+    return texts.LOG_HINT_OTHER
 
 
 def _errcode(e: BaseException) -> int | None:
