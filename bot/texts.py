@@ -118,20 +118,23 @@ def unknown_command(name: str) -> str:
 
 # --- operators' log lines (bilingual: Chinese first, then English; never a secret or a member's text) -------------
 
-def log_connected(platform: str, name: str) -> str:
-    """A platform is connected and serving, e.g. 企业微信机器人 aibXXXX 已连接."""
-    gap = " " if platform.isascii() else ""
-    return f"{platform}{gap}机器人 {name} 已连接 / {platform} bot {name} connected"
+#: (Chinese, English) name of each platform in the operators' log lines.
+LOG_WECOM = ("企业微信", "WeCom")
+LOG_DINGTALK = ("钉钉", "DingTalk")
+LOG_TELEGRAM = ("Telegram", "Telegram")
 
 
-LOG_WECOM = "企业微信"
-LOG_DINGTALK = "钉钉"
-LOG_TELEGRAM = "Telegram"
+def log_connected(platform: tuple[str, str], name: str) -> str:
+    """A platform is connected and serving, e.g. 企业微信机器人 aibXXXX 已连接 / WeCom bot aibXXXX connected."""
+    zh, en = platform
+    gap = " " if zh.isascii() else ""
+    return f"{zh}{gap}机器人 {name} 已连接 / {en} bot {name} connected"
 
 
-def log_not_connected_yet(platform: str, seconds: float) -> str:
-    return (f"{platform} {seconds:.0f} 秒内未连上，继续在后台重试（请看上面的连接错误）"
-            f" / {platform} not connected after {seconds:.0f} s; still trying")
+def log_not_connected_yet(platform: tuple[str, str], seconds: float) -> str:
+    zh, en = platform
+    return (f"{zh} {seconds:.0f} 秒内未连上，继续在后台重试（请看上面的连接错误）"
+            f" / {en} not connected after {seconds:.0f} s; still trying")
 
 
 def log_wecom_connect_failed(kind: str, hint: str) -> str:
