@@ -46,6 +46,8 @@ def main(argv: list[str]) -> int:
     if cmd == "install":
         return 0
     if cmd == "run":
+        if os.name == "posix":  # become the bot: SIGTERM (a service manager, kill) reaches it, no orphan is left
+            os.execv(str(PY), [str(PY), "run.py", *rest])
         return subprocess.call([str(PY), "run.py", *rest])
     if cmd == "bench":
         codes = [subprocess.call([str(PY), str(b), *rest]) for b in sorted((ROOT / "bench").glob("*.py"))]
