@@ -5,7 +5,7 @@
     python run.py telegram             # only the Telegram bot (polling or webhook, as configured)
     python run.py wecom                # only the WeCom (企业微信) 智能机器人
     python run.py content build        # seeds/ -> content/
-    python run.py search 集体合同 [--json] [--limit 5]   # no query: one query per line from stdin
+    python run.py search 集体合同 [--json] [--limit 5] [--law]   # no query: one per line from stdin
     python run.py suggestions export --format xlsx -o 建议.xlsx
     python run.py --config FILE ...    # default: ./config.toml if present, else built-in defaults
 """
@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="关键词；省略则从标准输入逐行读取")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     search.add_argument("--limit", type=_positive, default=5, help="返回条数（默认 5，1–50）")
+    search.add_argument("--law", action="store_true", help="只检索法规（与 /law 相同）")
     sugg = sub.add_parser("suggestions", help="合理化建议")
     sugg.add_argument("action", choices=["export"])
     sugg.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
@@ -123,10 +124,11 @@ def _run(args: argparse.Namespace) -> int:
     if command == "content":
         return _content_build(Path(args.seeds), cfg.content_dir)
     if command == "search":
-        from bot.search import run_cli
+        from bot.search import ALL, LAW, run_cli
 
         cache = cfg.data_dir / "cache"
-        return run_cli(cfg.content_dir, cache, args.query, args.json, args.limit, sys.stdin, sys.stdout)
+        return run_cli(cfg.content_dir, cache, args.query, args.json, args.limit, sys.stdin, sys.stdout,
+                       scope=LAW if args.law else ALL)
     if command == "suggestions":
         from bot.export import export_suggestions
         from bot.store import Store

@@ -1292,5 +1292,21 @@ def search_cli_head(query: str, total: int, fallback: bool) -> str:
 def search_cli_source(source: str) -> str:
     return f"   来源：{source}\n"
 
+
+def search_cli_citation(citation: str, chapter: str) -> str:
+    """A statute's article in `run.py search`: 《劳动合同法》第十九条（第二章 劳动合同的订立）."""
+    return f"{citation}（{chapter}）" if chapter else citation
+
 #: A seed document that yields no passage (empty, or headings only): skipped, with this reason.
 CONTENT_NO_TEXT = "没有可检索的正文（空文件或只有标题），已跳过"
+
+# --- statutes (bot/statute.py, bot/content.py) ------------------------------------------------------
+
+#: The label of what follows a statute's last article under 附录 / 附件 (cited as 《女职工劳动保护特别规定》附录).
+LAW_APPENDIX = "附录"
+
+
+def content_superseded(newer: str, version: str) -> str:
+    """An older text of a statute that is also there in a newer version (both dropped into seeds/local/)."""
+    return f"同一法规有更新的版本 {newer}（{version}），旧版本不再使用" if version else \
+        f"同一法规有更新的版本 {newer}，旧版本不再使用"
