@@ -332,10 +332,11 @@ def _furniture_key(line: str) -> str:
     return re.sub(r"\d+", "#", line)
 
 
-#: What a browser or office printer writes in the page margins: a date and time, the page's address, page x/y.
+#: What a browser or office printer writes in the page margins: a date with a time (a date alone may be text), a
+#: time, the page's address, page x/y.
 _FURNITURE_FORMS = re.compile(
     r"\d{1,4}\s*[/\-.年]\s*\d{1,2}\s*[/\-.月]\s*\d{1,4}\s*日?[\s,，]*"
-    r"(?:(?:上午|下午|AM|PM|am|pm)?\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:AM|PM|am|pm)?)?"
+    r"(?:上午|下午|AM|PM|am|pm)?\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:AM|PM|am|pm)?"
     r"|(?:上午|下午)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:AM|PM|am|pm)?"
     r"|(?:file|https?|ftp)://\S*|www\.\S+|about:blank"
     r"|第?\s*\d{1,4}\s*(?:/|／|of|页\s*[,，]?\s*共)\s*\d{1,4}\s*页?"

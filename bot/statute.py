@@ -265,11 +265,11 @@ def _articles(blocks: list[Block], title: str) -> tuple[list[Article], list[str]
                 current.paragraphs.append(rest)
             out.append(current)
             continue
+        if b.kind == "heading" and not has_articles and _SECTION_RE.match(text):
+            current = Article(text, tuple(t for _, t in stack), [])  # a notice's numbered section: a passage
+            out.append(current)
+            continue
         if b.kind == "heading" and not ITEM_RE.match(text):
-            if not has_articles and _SECTION_RE.match(text):  # a notice's numbered section: a passage of its own
-                current = Article(text, tuple(t for _, t in stack), [])
-                out.append(current)
-                continue
             if current is None or not appendix:
                 level = b.level or 2
                 stack = [s for s in stack if s[0] < level] + [(level, _heading_text(text))]
