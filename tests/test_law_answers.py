@@ -194,7 +194,7 @@ def lawgen_cn(n: int) -> str:
 
 QUESTIONS = Path(__file__).parent / "law_questions.toml"
 #: Floors a little under what bench/law.py measures on the held-out halves (see the README's figures).
-FLOORS = {"STARD": {"hit@3": 0.40}, "question": {"hit@1": 0.45, "hit@3": 0.65}, "keyword": {"hit@1": 0.60}}
+FLOORS = {"STARD": {"hit@3": 0.40}, "question": {"hit@1": 0.45, "hit@3": 0.60}, "keyword": {"hit@1": 0.60}}
 
 
 def _held_out() -> dict[str, list[tuple[str, set[tuple[str, str]]]]]:

@@ -73,6 +73,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/practice.py", "_MODE_WORDS"): TABLE,
     # Article queries (工会法第三条): patterns, the label index key 第X条, and number conversion.
     ("bot/search/engine.py", "_ARTICLE_P_RE"): TABLE,
+    ("bot/search/engine.py", "_COURT"): TABLE,
     ("bot/search/engine.py", "SearchEngine.__init__"): ("^中华人民共和国",),
     ("bot/search/understand.py", "ARTICLE_Q_RE"): TABLE,
     ("bot/search/understand.py", "_HINT_STRIP"): TABLE,

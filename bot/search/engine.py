@@ -58,8 +58,18 @@ PHRASE_BONUS = 1.0
 PROXIMITY_BONUS = 0.7
 #: Articles of a statute named in the question (劳动合同法里…) have their scores multiplied by this.
 NAMED_LAW_BOOST = 3.0
+#: A court's interpretation (最高人民法院关于…) answers a worker's question less often than the statute it
+#: interprets: its articles' scores are multiplied by this (unless the question names it).
+INTERPRETATION_WEIGHT = 0.8
 _ARTICLE_P_RE = re.compile(r"^第([零〇一二三四五六七八九十百千两\d]{1,6})条")
 _DOC_TITLE_RE = re.compile(r"^《(.+?)》")
+#: Statutes hold together: among the best LAW_COHERENCE_TOP candidates, each statute's share of their score raises
+#: its articles' scores by up to LAW_COHERENCE (a stray article of another statute gives way to the statute the
+#: question is about).
+LAW_COHERENCE = 0.3
+LAW_COHERENCE_TOP = 10
+#: How a court's interpretation's title begins.
+_COURT = "最高人民法院"
 
 
 @dataclass
@@ -147,6 +157,10 @@ class SearchEngine:
                 t = _DOC_TITLE_RE.match(p.source)
                 self.doc_titles.append((self.norm(t.group(1)),) if t else ())
         self.laws = list(laws)
+        self.prior = np.ones(len(passages), dtype=np.float32)
+        for n, p in enumerate(passages):
+            if law_of[n] >= 0 and p.law_title.startswith(_COURT):
+                self.prior[n] = INTERPRETATION_WEIGHT
         self.is_law = np.array([n >= 0 for n in law_of], dtype=bool)
         self.law_of = np.array(law_of, dtype=np.int32)
         self.has_laws = bool(self.laws)
@@ -245,11 +259,15 @@ class SearchEngine:
         scores = rank.bm25(self.index, q.terms, n_docs) if q.terms else np.zeros(n_docs, dtype=np.float32)
         if scope == LAW:
             scores = scores * self.is_law
+        if self.has_laws:
+            scores = scores * self.prior
         if self.proximity and q.concepts:
             self._rerank(q, scores)
+        if self.has_laws and LAW_COHERENCE:
+            scores = self._coherence(scores)
         if q.laws and self.has_laws:
             named = np.isin(self.law_of, [self.laws.index(name) for name in q.laws if name in self.laws])
-            scores = scores * np.where(named, np.float32(NAMED_LAW_BOOST), np.float32(1.0))
+            scores = scores * np.where(named, np.float32(NAMED_LAW_BOOST) / self.prior, np.float32(1.0))
         article = self._article(q, scope)
         if article:
             scores = scores.astype(np.float64)
@@ -304,6 +322,24 @@ class SearchEngine:
                 if width:
                     factor *= 1 + PROXIMITY_BONUS * min(1.0, need / width)
             scores[n] *= factor
+
+    def _coherence(self, scores: np.ndarray) -> np.ndarray:
+        """Raise the articles of the statutes that hold most of the best candidates' score."""
+        top, total = rank.top(scores, LAW_COHERENCE_TOP)
+        top = [int(n) for n in top if self.law_of[n] >= 0]
+        mass = float(sum(scores[n] for n in top))
+        if not top or mass <= 0:
+            return scores
+        share: dict[int, float] = {}
+        for n in top:
+            share[int(self.law_of[n])] = share.get(int(self.law_of[n]), 0.0) + float(scores[n]) / mass
+        cands, _ = rank.top(scores, RERANK_TOP)
+        scores = scores.astype(np.float64)
+        for n in cands:
+            law = int(self.law_of[n])
+            if law >= 0:
+                scores[n] *= 1 + LAW_COHERENCE * share.get(law, 0.0)
+        return scores
 
     def _article(self, q: Question, scope: str) -> dict[int, float]:
         """Passages that are the article a question names (第五条, 工会法第三条), with a small bonus for the ones

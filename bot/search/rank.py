@@ -3,6 +3,7 @@ by how much of the question they cover and how close together they hold its word
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ B_LAW = 0.5
 #: An article's chapter title and its statute's short name count as this much of one occurrence in its text
 #: (a question about 年休假 leans to 职工带薪年休假条例; 女职工 to the chapter on women workers).
 FIELD_TF = 0.0
+#: The first sentence of an article (what it is about) counts this much more for each term it holds.
+HEAD_TF = 0.0
 
 
 @dataclass
@@ -105,6 +108,10 @@ def build_index(
         if FIELD_TF and getattr(p, "kind", "") == "law":
             for tid in set(tokens(f"{p.law} {_chapter_words(p.chapter)}")):
                 counts[tid] += FIELD_TF  # type: ignore[assignment]
+        if HEAD_TF and getattr(p, "kind", "") == "law":
+            head = re.split(r"[。：:；]", p.text.split("\n", 1)[0], maxsplit=1)[0]
+            for tid in set(tokens(head)):
+                counts[tid] += HEAD_TF  # type: ignore[assignment]
         if counts:
             t_ids.append(np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)))
             tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))

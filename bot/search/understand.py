@@ -33,6 +33,9 @@ STRONG_WEIGHT = 1.0
 WEAK_WEIGHT = 0.4
 #: Weight of the colloquial word itself when the index knows it (essays may use it; the law does not).
 KEY_WEIGHT = 0.5
+#: Weight of a lone Chinese character typed (上 and 班 of 上班 when the dictionary lacks the word); it is no
+#: concept an answer must cover.
+CHAR_WEIGHT = 0.5
 #: Weight of a search-mode sub-word (代表大会 inside 职工代表大会) and of a "≈" related term.
 SUB_WEIGHT = 0.3
 RELATED_WEIGHT = 0.5
@@ -323,8 +326,10 @@ class Understander:
                 if word in stop or word in fillers:
                     continue
                 n = len(word)
+                single = n == 1 and not word.isascii()  # a lone character: a fragment of a word we do not know
                 subs = [word[i : i + k] for k in range(2, n) for i in range(n - k + 1)] if n > 2 else []
-                for term, weight in [(t, SUB_WEIGHT) for t in subs if freq.get(t)] + [(word, 1.0)]:
+                own = CHAR_WEIGHT if single else 1.0
+                for term, weight in [(t, SUB_WEIGHT) for t in subs if freq.get(t)] + [(word, own)]:
                     if term in stop:
                         continue
                     term = canon.get(term, term)
@@ -333,7 +338,7 @@ class Understander:
                 cw = canon.get(word, word)
                 if cw not in out.words:
                     out.words.append(cw)
-                if cw in terms:
+                if cw in terms and not single:
                     whole.append(cw)
                     forms = self.vocab.surfaces.get(cw, (cw,))
                     self._concept(out, Concept(self._forms(forms), (cw,), True))
