@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 #: The dictionaries and question vocabulary in content/ (part of the cache key).
 DICT_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt")
 #: Where a search looks: everything, or statutes only (/law).
@@ -51,7 +51,7 @@ QUERY_KEYS = 2048
 #: covers, COVER_FLOOR + (1 - COVER_FLOOR) * coverage ** COVER_POWER (coverage: the share of the question's
 #: concepts it holds, each weighted by its idf), and raised by PHRASE_BONUS when it holds the typed words as
 #: one phrase, or by up to PROXIMITY_BONUS when it holds the concepts close together.
-RERANK_TOP = 100
+RERANK_TOP = 50
 COVER_FLOOR = 0.35
 COVER_POWER = 1.0
 PHRASE_BONUS = 1.0
@@ -242,8 +242,8 @@ class SearchEngine:
         q = self.understand(query)
         legal = q.legal and self.has_laws
         if q.terms or q.article:
-            scores = self.scores(q, scope)
-            top, total = rank.top(scores, offset + limit)
+            scores, nz = self._ranked(q, scope)
+            top, total = rank.top(scores, offset + limit, nz)
             if total:
                 hits = [self._hit(int(i), float(scores[i]), q.terms) for i in top[offset:]]
                 return SearchResult(query, hits, total, [], False, legal)
@@ -255,16 +255,21 @@ class SearchEngine:
 
     def scores(self, q: Question, scope: str = ALL) -> np.ndarray:
         """Every passage's score for an understood question (0: not a match)."""
+        return self._ranked(q, scope)[0]
+
+    def _ranked(self, q: Question, scope: str = ALL) -> tuple[np.ndarray, np.ndarray]:
+        """Every passage's score and the passages that match (computed once: a large corpus is long to scan)."""
         n_docs = len(self.passages)
         scores = rank.bm25(self.index, q.terms, n_docs) if q.terms else np.zeros(n_docs, dtype=np.float32)
         if scope == LAW:
             scores = scores * self.is_law
         if self.has_laws:
             scores = scores * self.prior
-        if self.proximity and q.concepts:
-            self._rerank(q, scores)
+        nz = np.flatnonzero(scores)
+        if self.proximity and len(q.concepts) >= 2:
+            self._rerank(q, scores, nz)
         if self.has_laws and LAW_COHERENCE:
-            scores = self._coherence(scores)
+            scores = self._coherence(scores, nz)
         if q.laws and self.has_laws:
             named = np.isin(self.law_of, [self.laws.index(name) for name in q.laws if name in self.laws])
             scores = scores * np.where(named, np.float32(NAMED_LAW_BOOST) / self.prior, np.float32(1.0))
@@ -274,12 +279,13 @@ class SearchEngine:
             top_score = float(scores.max(initial=0.0))
             for n, bonus in article.items():
                 scores[n] += top_score + bonus
+            nz = np.union1d(nz, np.fromiter(article, dtype=nz.dtype, count=len(article)))
         elif scope == ALL and q.legal and self.has_laws:
             lawful = self.is_law & (scores > 0)
             if lawful.any():
                 scores = scores.astype(np.float64)
                 scores[lawful] += float(scores.max(initial=0.0))
-        return scores
+        return scores, nz
 
     def _normtext(self, n: int) -> str:
         text = self.passages[n].text
@@ -291,10 +297,10 @@ class SearchEngine:
             self._norm_cache[text] = norm
         return norm
 
-    def _rerank(self, q: Question, scores: np.ndarray) -> None:
+    def _rerank(self, q: Question, scores: np.ndarray, nz: np.ndarray) -> None:
         """Scale, in place, the best candidates' scores by how much of the question they cover, and raise the
         ones holding the typed words as a phrase or the concepts close together."""
-        top, total = rank.top(scores, RERANK_TOP)
+        top, total = rank.top(scores, RERANK_TOP, nz)
         if not total:
             return
         n_docs = len(self.passages)
@@ -323,9 +329,9 @@ class SearchEngine:
                     factor *= 1 + PROXIMITY_BONUS * min(1.0, need / width)
             scores[n] *= factor
 
-    def _coherence(self, scores: np.ndarray) -> np.ndarray:
+    def _coherence(self, scores: np.ndarray, nz: np.ndarray) -> np.ndarray:
         """Raise the articles of the statutes that hold most of the best candidates' score."""
-        top, total = rank.top(scores, LAW_COHERENCE_TOP)
+        top, total = rank.top(scores, LAW_COHERENCE_TOP, nz)
         top = [int(n) for n in top if self.law_of[n] >= 0]
         mass = float(sum(scores[n] for n in top))
         if not top or mass <= 0:
@@ -333,7 +339,7 @@ class SearchEngine:
         share: dict[int, float] = {}
         for n in top:
             share[int(self.law_of[n])] = share.get(int(self.law_of[n]), 0.0) + float(scores[n]) / mass
-        cands, _ = rank.top(scores, RERANK_TOP)
+        cands, _ = rank.top(scores, RERANK_TOP, nz)
         scores = scores.astype(np.float64)
         for n in cands:
             law = int(self.law_of[n])

@@ -1,9 +1,8 @@
-"""Ranking: BM25 postings over the segmented passages, scoring, top-k, and the re-ranking of the best candidates
-by how much of the question they cover and how close together they hold its words."""
+"""Ranking: BM25 postings over the segmented passages, scoring, top-k, idf and the proximity measure the engine
+uses to re-rank the best candidates (how much of the question they cover, how close together)."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -22,11 +21,6 @@ K1 = 1.5
 B = 0.75
 #: The length normalisation of a statute's article (a long list of cases is often the answer).
 B_LAW = 0.5
-#: An article's chapter title and its statute's short name count as this much of one occurrence in its text
-#: (a question about 年休假 leans to 职工带薪年休假条例; 女职工 to the chapter on women workers).
-FIELD_TF = 0.0
-#: The first sentence of an article (what it is about) counts this much more for each term it holds.
-HEAD_TF = 0.0
 
 
 @dataclass
@@ -41,11 +35,6 @@ class Index:
     df: np.ndarray  # int32 document frequency per term
     term_list: list[str]
     char_terms: dict[str, tuple[int, ...]]  # character -> suggestible term ids containing it
-
-
-def _chapter_words(chapter: str) -> str:
-    """A chapter path without its numbering (第二章 劳动合同的订立 › 第一节 … -> 劳动合同的订立 …)."""
-    return " ".join(part.split(" ", 1)[-1] for part in chapter.split(" › ") if part)
 
 
 class Progress:
@@ -105,13 +94,6 @@ def build_index(
         ids = tokens(p.text)
         lengths[n] = len(ids)
         counts: Counter[int] = Counter(ids)
-        if FIELD_TF and getattr(p, "kind", "") == "law":
-            for tid in set(tokens(f"{p.law} {_chapter_words(p.chapter)}")):
-                counts[tid] += FIELD_TF  # type: ignore[assignment]
-        if HEAD_TF and getattr(p, "kind", "") == "law":
-            head = re.split(r"[。：:；]", p.text.split("\n", 1)[0], maxsplit=1)[0]
-            for tid in set(tokens(head)):
-                counts[tid] += HEAD_TF  # type: ignore[assignment]
         if counts:
             t_ids.append(np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)))
             tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
@@ -197,9 +179,9 @@ def bm25(index: Index, qterms: dict[str, float], n_docs: int) -> np.ndarray:
     return np.bincount(np.concatenate(docs), np.concatenate(weights), minlength=n_docs)
 
 
-def top(scores: np.ndarray, k: int) -> tuple[np.ndarray, int]:
-    """Doc numbers of the k best scores (ties by content order) and how many scored > 0."""
-    nz = np.flatnonzero(scores)
+def top(scores: np.ndarray, k: int, nz: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Doc numbers of the k best scores (ties by content order) and how many scored > 0 (`nz`: those, if known)."""
+    nz = np.flatnonzero(scores) if nz is None else nz
     total = len(nz)
     if total > 4 * k:
         part = np.argpartition(scores[nz], total - k)[total - k :]
@@ -219,7 +201,8 @@ def idf(index: Index, term: str, n_docs: int) -> float:
 
 
 def span(text: str, forms: list[tuple[str, ...]]) -> int:
-    """Length of the shortest stretch of `text` holding one form of every group; 0 if a group is absent."""
+    """Length of the shortest stretch of `text` holding one form of every group (about: measured from the first
+    form's start to the last form's end); 0 if a group is absent."""
     events: list[tuple[int, int, int]] = []  # (start, end, group)
     for i, group in enumerate(forms):
         found = False
@@ -232,13 +215,22 @@ def span(text: str, forms: list[tuple[str, ...]]) -> int:
         if not found:
             return 0
     events.sort()
+    need = len(forms)
+    counts = [0] * need
+    covered = 0
     best = 0
-    last: dict[int, tuple[int, int]] = {}
-    for start, end, i in events:
-        last[i] = (start, end)
-        if len(last) == len(forms):
-            lo = min(v[0] for v in last.values())
-            hi = max(v[1] for v in last.values())
-            if not best or hi - lo < best:
-                best = hi - lo
+    lo = 0
+    for _start, end, g in events:  # two pointers over the occurrences in text order
+        if counts[g] == 0:
+            covered += 1
+        counts[g] += 1
+        while covered == need:
+            width = end - events[lo][0]
+            if not best or width < best:
+                best = width
+            g0 = events[lo][2]
+            counts[g0] -= 1
+            if counts[g0] == 0:
+                covered -= 1
+            lo += 1
     return best

@@ -42,6 +42,8 @@ RELATED_WEIGHT = 0.5
 #: Longer questions are cut to this many characters before anything else happens.
 MAX_QUERY_CHARS = 100
 _KEY_SPLIT_RE = re.compile(r"[、,，/;；|\s]+")
+#: Particles a colloquial form may have inside it as typed (成立个工会, 交了社保, 签过合同).
+PARTICLES = frozenset("了个过着")
 #: An article named in a question: 第十九条, 第19条.
 ARTICLE_Q_RE = re.compile(r"第([零〇一二三四五六七八九十百千两\d]{1,6})条")
 #: Left of a named article, what is not part of the document's name: 《劳动合同法》的第十九条.
@@ -103,6 +105,14 @@ class QueryVocab:
     filler_chars: frozenset[str]
     #: question words: a question holding one (or a question mark) and a colloquial word reads as a legal one.
     asking: frozenset[str]
+
+    def __post_init__(self) -> None:
+        self.key_lengths = _lengths(self.keys)
+        self.shield_set = frozenset(self.shields)
+        self.shield_lengths = _lengths(self.shield_set)
+        self.filler_set = frozenset(self.fillers)
+        self.filler_lengths = _lengths(self.filler_set)
+        self.rank = {k: i for i, k in enumerate(self.order)}
 
     @classmethod
     def build(cls, content_dir: Path | None, norm: Normaliser, seg: Segmenter, vocab: Vocab,
@@ -181,6 +191,8 @@ class Question:
     article: str = ""
     article_hint: str = ""
     legal: bool = False
+    #: a colloquial word with a `=>` line was found (with a question word, the question reads as a legal one)
+    colloquial: bool = False
 
 
 def article_label(number: str) -> str:
@@ -218,6 +230,25 @@ def law_names(laws: Iterable[tuple[str, str]], norm: Normaliser) -> list[tuple[s
     return sorted(names.items(), key=lambda kv: (-len(kv[0]), kv[0]))
 
 
+def _lengths(words: Iterable[str]) -> tuple[int, ...]:
+    """The lengths of `words`, longest first."""
+    return tuple(sorted({len(w) for w in words}, reverse=True))
+
+
+def occurrences(text: str, words: frozenset[str] | dict[str, int], lengths: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of any of `words` in `text` (one dictionary lookup per position and length:
+    a question is short, the vocabulary long)."""
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    for i in range(n):
+        if text[i] == " ":
+            continue
+        for size in lengths:
+            if i + size <= n and text[i : i + size] in words:
+                out.append((i, i + size))
+    return out
+
+
 def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
@@ -238,12 +269,11 @@ class Understander:
         text = self._laws(text, out)
         shielded = self._shields(text)
         text = self._colloquial(text, shielded, out)
-        for filler in self.q.fillers:
-            start = text.find(filler)
-            while start >= 0:
-                if max(shielded[start : start + len(filler)]) <= len(filler):
-                    text = _blank(text, start, start + len(filler))
-                start = text.find(filler, start + 1)
+        found = occurrences(text, self.q.filler_set, self.q.filler_lengths)
+        found.sort(key=lambda m: (m[0] - m[1], m[0]))
+        for start, end in found:
+            if " " not in text[start:end] and max(shielded[start:end]) <= end - start:
+                text = _blank(text, start, end)
         self._typed(text, out)
         out.legal = out.legal or bool(out.laws or out.article)
         return out
@@ -273,47 +303,66 @@ class Understander:
         """For each position, the length of the longest legal word as written that covers it (a colloquial form
         inside a longer legal word is part of that word: 单位 in 用人单位)."""
         shielded = [0] * len(text)
-        for word in self.q.shields:
-            start = text.find(word)
-            while start >= 0:
-                for i in range(start, start + len(word)):
-                    shielded[i] = max(shielded[i], len(word))
-                start = text.find(word, start + 1)
+        for start, end in occurrences(text, self.q.shield_set, self.q.shield_lengths):
+            for i in range(start, end):
+                shielded[i] = max(shielded[i], end - start)
         return shielded
 
     def _colloquial(self, text: str, shielded: list[int], out: Question) -> str:
-        terms = self.index_terms
-        lawish = False
+        """Take every colloquial form out of the text (longest first), adding its legal words; a second pass
+        reads the text without particles, so 成立个工会 and 交了社保 meet 成立工会 and 交社保."""
         asking = any(ch in text for ch in "?？") or any(w in text for w in self.q.asking)
-        for key in self.q.order:
-            start = text.find(key)
-            while start >= 0:
-                end = start + len(key)
-                if min(shielded[start:end]) <= len(key):
-                    text = _blank(text, start, end)
-                    groups, weight = self.q.rules[self.q.keys[key]]
-                    if not groups:
-                        out.legal = True  # 合法吗, 违法吗
-                    elif weight >= STRONG_WEIGHT:
-                        lawish = True
-                    forms: list[str] = []
-                    known: list[str] = []
-                    canon_key = self.vocab.canon.get(key, key)
-                    if canon_key in terms:
-                        self._add(out, canon_key, KEY_WEIGHT)
-                        forms.append(key)
-                        known.append(canon_key)
-                    for group in groups:
-                        for t in group:
-                            if t in terms:
-                                self._add(out, t, weight)
-                                known.append(t)
-                        forms.append("".join(group))
-                    if known:
-                        self._concept(out, Concept(self._forms(forms), tuple(dict.fromkeys(known)), False))
-                start = text.find(key, end)
-        out.legal = out.legal or (lawish and asking)
+        text = self._take(text, text, list(range(len(text))), shielded, out)
+        kept = [i for i, ch in enumerate(text) if ch not in PARTICLES]
+        if len(kept) < len(text):
+            text = self._take(text, "".join(text[i] for i in kept), kept, shielded, out)
+        out.legal = out.legal or (out.colloquial and asking)
         return text
+
+    def _take(self, text: str, view: str, where: list[int], shielded: list[int], out: Question) -> str:
+        """Blank in `text` the colloquial forms found in `view` (`where[i]` is the position in `text` of view's
+        i-th character), longest first, and apply each; a form spread over more of `text` than its own length
+        (a particle inside) must not cross a blank."""
+        q = self.q
+        found = occurrences(view, q.keys, q.key_lengths)
+        found.sort(key=lambda m: (m[0] - m[1], q.rank[view[m[0] : m[1]]], m[0]))
+        taken = [False] * len(view)
+        for start, end in found:
+            if any(taken[start:end]):
+                continue
+            key = view[start:end]
+            a, b = where[start], where[end - 1] + 1
+            if " " in text[a:b] or min(shielded[a:b]) > len(key):
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            text = _blank(text, a, b)
+            self._apply(key, out)
+        return text
+
+    def _apply(self, key: str, out: Question) -> None:
+        """The legal words of the colloquial form `key` found in the question."""
+        terms = self.index_terms
+        groups, weight = self.q.rules[self.q.keys[key]]
+        if not groups:
+            out.legal = True  # 合法吗, 违法吗
+        elif weight >= STRONG_WEIGHT:
+            out.colloquial = True
+        forms: list[str] = []
+        known: list[str] = []
+        canon_key = self.vocab.canon.get(key, key)
+        if canon_key in terms:
+            self._add(out, canon_key, KEY_WEIGHT)
+            forms.append(key)
+            known.append(canon_key)
+        for group in groups:
+            for t in group:
+                if t in terms:
+                    self._add(out, t, weight)
+                    known.append(t)
+            forms.append("".join(group))
+        if known:
+            self._concept(out, Concept(self._forms(forms), tuple(dict.fromkeys(known)), False))
 
     def _typed(self, text: str, out: Question) -> None:
         """The words left, as typed: whole words, their sub-words and related terms."""
