@@ -80,6 +80,9 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/search/understand.py", "_COUNTRY_RE"): TABLE,
     ("bot/search/understand.py", "article_label"): ("第", "条"),
     ("bot/search/understand.py", "cn_number"): ("零一二三四五六七八九", "十", "百", "零", "一"),
+    ("bot/search/understand.py", "NUMBER_RE"): TABLE,
+    ("bot/search/understand.py", "_CN_DIGIT"): TABLE,
+    ("bot/search/understand.py", "other_numeral"): ("十", "百"),
     # Statutes (bot/statute.py): patterns for articles, chapters, appendices, titles, version lines and document
     # numbers, and the words of a short name (中华人民共和国, 司法解释, 案件).
     ("bot/statute.py", "_CN_DIGITS"): TABLE,

@@ -42,6 +42,11 @@ RELATED_WEIGHT = 0.5
 #: Longer questions are cut to this many characters before anything else happens.
 MAX_QUERY_CHARS = 100
 _KEY_SPLIT_RE = re.compile(r"[、,，/;；|\s]+")
+#: A number with its unit (十年, 10年, 三个月, 98天): statutes write some numbers in Chinese, some in digits.
+NUMBER_RE = re.compile(r"([零〇一二两三四五六七八九十百]{1,5}|\d{1,4})(个月|年|月|天|日|小时|周|倍|人|岁|级|次)")
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+#: Weight of a number written the other way (10 for 十) relative to the number as typed.
+NUMBER_WEIGHT = 0.5
 #: Particles a colloquial form may have inside it as typed (成立个工会, 交了社保, 签过合同).
 PARTICLES = frozenset("了个过着")
 #: An article named in a question: 第十九条, 第19条.
@@ -230,6 +235,25 @@ def law_names(laws: Iterable[tuple[str, str]], norm: Normaliser) -> list[tuple[s
     return sorted(names.items(), key=lambda kv: (-len(kv[0]), kv[0]))
 
 
+def other_numeral(number: str) -> str:
+    """十二 -> 12, 12 -> 十二, '' when the number cannot be read."""
+    if number.isdigit():
+        n = int(number)
+        return cn_number(n) if 0 < n < 1000 else ""
+    total, digit = 0, 0
+    for ch in number:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch == "十":
+            total += (digit or 1) * 10
+            digit = 0
+        elif ch == "百":
+            total += (digit or 1) * 100
+            digit = 0
+    total += digit
+    return str(total) if total else ""
+
+
 def _lengths(words: Iterable[str]) -> tuple[int, ...]:
     """The lengths of `words`, longest first."""
     return tuple(sorted({len(w) for w in words}, reverse=True))
@@ -275,8 +299,25 @@ class Understander:
             if " " not in text[start:end] and max(shielded[start:end]) <= end - start:
                 text = _blank(text, start, end)
         self._typed(text, out)
+        self._numbers(text, out)
         out.legal = out.legal or bool(out.laws or out.article)
         return out
+
+    def _numbers(self, text: str, out: Question) -> None:
+        """A number with a unit also counts written the other way (满十年 meets 满10年, 98天 meets 九十八天)."""
+        for m in NUMBER_RE.finditer(text):
+            other = other_numeral(m.group(1))
+            if not other:
+                continue
+            typed, variant = m.group(0), other + m.group(2)
+            for term, _ in self.seg.cut(variant):
+                if term in self.index_terms and term not in out.terms:
+                    out.terms[term] = NUMBER_WEIGHT
+            for c in out.concepts:
+                extra = tuple(f.replace(typed, variant) for f in c.forms if typed in f)
+                extra += tuple(variant for f in c.forms if f in typed and len(f) > 1)
+                if extra:
+                    c.forms = tuple(dict.fromkeys(c.forms + extra))
 
     def _article(self, text: str, out: Question) -> str:
         m = ARTICLE_Q_RE.search(text)
