@@ -71,7 +71,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/practice.py", "DAILY"): TABLE,
     ("bot/practice.py", "WORKDAYS"): TABLE,
     ("bot/practice.py", "_MODE_WORDS"): TABLE,
-    # Article queries (工会法第三条): patterns, the label index key 第X条, and number conversion.
+    # Article queries (工会法第三条): patterns, the label index key 第X条, and number conversion; the question's
+    # numbers with their units and the particles read through inside a colloquial form.
     ("bot/search/engine.py", "_ARTICLE_P_RE"): TABLE,
     ("bot/search/engine.py", "_COURT"): TABLE,
     ("bot/search/engine.py", "SearchEngine.__init__"): ("^中华人民共和国",),
@@ -81,6 +82,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/search/understand.py", "article_label"): ("第", "条"),
     ("bot/search/understand.py", "cn_number"): ("零一二三四五六七八九", "十", "百", "零", "一"),
     ("bot/search/understand.py", "NUMBER_RE"): TABLE,
+    ("bot/search/understand.py", "PARTICLES"): TABLE,
     ("bot/search/understand.py", "_CN_DIGIT"): TABLE,
     ("bot/search/understand.py", "other_numeral"): ("十", "百"),
     # Statutes (bot/statute.py): patterns for articles, chapters, appendices, titles, version lines and document
