@@ -2,7 +2,7 @@
 
 A platform lets a bot send only so much into one group (Telegram 20 a minute, WeCom 30). When dozens of
 members answer the morning push with `今日` or `搜索 …` at once, answering each in turn would queue replies
-for minutes. In a group, for idempotent read requests only (today, help, status, search):
+for minutes. In a group, for idempotent read requests only (today, help, status, search, law):
 
 * A group is "hot" when it asked `hot_requests` reads within `window` seconds, or fewer than `hot_slots`
   sends are left in its budget. In a hot group an answer goes out as a reply to the asker with a line
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Commands whose answer is the same for everyone asking in the same group at the same time.
-READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search"}
+READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search", "law": "law"}
+#: Reads whose arguments matter (the same question asked again is the same request).
+_WITH_ARGS = ("search", "law")
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+|$)(.*)$", re.S)
 _EDGE_PUNCT = " \t\n\u3000:：,，.。!！?？、;；\"'“”‘’"
 
@@ -63,7 +65,7 @@ def _strip_mention(text: str, bot_username: str) -> str:
 def request_key(req: Request, svc: Services | None = None) -> Key | None:
     """The normalised read request of a group message, e.g. ('search', '职代会'); None if it is not one.
 
-    None for private chats, button presses, anything but today/help/status/search, commands for other
+    None for private chats, button presses, anything but today/help/status/search/law, commands for other
     bots, group chatter the bot ignores, and any message from a member with a guided flow pending here
     (their text is the flow's next step, and a command abandons the flow).
     """
@@ -80,13 +82,13 @@ def request_key(req: Request, svc: Services | None = None) -> Key | None:
         if target and target.lower() != req.bot_username.lower():
             return None
         kind = READS.get(name)
-        return (kind, normalise(args) if kind == "search" else "") if kind else None
+        return (kind, normalise(args) if kind in _WITH_ARGS else "") if kind else None
     hit = match_alias(text)
     if hit is None and req.addressed:
         hit = match_alias(_strip_mention(text, req.bot_username))
     if hit is not None:
         kind = READS.get(hit[0].name)
-        return (kind, normalise(hit[1]) if kind == "search" else "") if kind else None
+        return (kind, normalise(hit[1]) if kind in _WITH_ARGS else "") if kind else None
     if req.addressed:  # `@bot 集体合同`: a search
         return ("search", normalise(_strip_mention(text, req.bot_username)))
     return None

@@ -184,6 +184,18 @@ async def test_a_long_article_is_paged_between_items(tmp_path: Path) -> None:
         svc.close()
 
 
+def test_a_repeated_law_question_in_a_busy_group_is_one_read() -> None:
+    """/law is an idempotent read like /search: in a flooded group the same question is answered once."""
+    from bot.flood import request_key
+
+    def grp(text: str) -> Request:
+        return Request(chat_id="tg:-5001", chat_type="supergroup", user_id="tg:7", user_name="李四", text=text)
+
+    key = request_key(grp("/law 试用期最长多久？"))
+    assert key == request_key(grp("法规 试用期最长多久")) == ("law", "试用期最长多久")
+    assert request_key(grp("查法条 试用期")) != request_key(grp("/search 试用期"))
+
+
 def lawgen_cn(n: int) -> str:
     from bot.search import cn_number
 
@@ -193,8 +205,9 @@ def lawgen_cn(n: int) -> str:
 # --- the relevance floor on questions not used for tuning (aggregate figures only) -----------------------------
 
 QUESTIONS = Path(__file__).parent / "law_questions.toml"
-#: Floors a little under what bench/law.py measures on the held-out halves (see the README's figures).
-FLOORS = {"STARD": {"hit@3": 0.40}, "question": {"hit@1": 0.45, "hit@3": 0.60}, "keyword": {"hit@1": 0.60}}
+#: Floors a little under what bench/law.py measures on the held-out halves (0.49, 0.53 / 0.68, 0.67 / 0.86).
+FLOORS = {"STARD": {"hit@3": 0.44}, "question": {"hit@1": 0.48, "hit@3": 0.62},
+          "keyword": {"hit@1": 0.60, "hit@3": 0.80}}
 
 
 def _held_out() -> dict[str, list[tuple[str, set[tuple[str, str]]]]]:
