@@ -478,3 +478,33 @@ async def test_run_py_dingtalk_alone_answers_and_stops_on_sigterm(tmp_path: Path
         text = err.decode("utf-8", "replace")
         assert proc.returncode == 0, text
         assert "dingtalk started" in text and "telegram started" not in text and "alone-secret" not in text
+
+
+# ------------------------------------------------------------------------------------------- 每日一题 (issue 17)
+
+
+async def test_quiz_in_a_single_chat_by_tapping_an_option(dt: RunningDingtalk) -> None:
+    """DingTalk has no callback buttons: the day's question offers its options as tap links (dtmd)."""
+    (question,) = await dt.say("/quiz", user="quizzer", nick="答题人")
+    assert "每日一题" in plain(question.text)
+    options = taps(question.text)
+    assert options, question.text
+    (verdict,) = await dt.tap(question, next(iter(options)), user="quizzer", nick="答题人")
+    text = plain(verdict.text)
+    assert ("回答正确" in text or "回答错误" in text) and "正确答案：" in text
+    (again,) = await dt.say("答 A", user="quizzer", nick="答题人")
+    assert "以第一次回答为准" in plain(again.text)
+    (rank,) = await dt.say("/rank", user="quizzer", nick="答题人")
+    assert "答题人" in plain(rank.text)  # DingTalk gives names (senderNick)
+
+
+async def test_quiz_in_a_group_typed_answer_verdict_told_privately(dt: RunningDingtalk) -> None:
+    (question,) = await dt.say("每日一题", conversation=GROUP, user="wangwu", nick="王五")
+    assert "群里请 @我" in plain(question.text) and "dtmd://" not in question.text
+    mark = len(dt.server.deliveries)
+    (taken,) = await dt.say("答 对" if "判断题" in plain(question.text) else "答 A", conversation=GROUP,
+                            user="wangwu", nick="王五")
+    assert "已记下 王五 的答案" in plain(taken.text) and "私信" in plain(taken.text)
+    (told,) = await dt.server.wait_delivered("wangwu", since=mark, via="batch")
+    assert "正确答案：" in plain(told.text)  # the verdict goes to the member alone, not the group
+    assert not any("正确答案：" in plain(t) for t in dt.server.texts(GROUP, since=mark))
