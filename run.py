@@ -1,9 +1,11 @@
 """工会助手 command line: start the bot (Telegram, or the local console without a token), build content, search, export.
 
-    python run.py                      # every configured platform (Telegram, WeCom) in one process; else the console
+    python run.py                      # every configured platform (Telegram, WeCom, DingTalk) in one process;
+                                       # else the console
     python run.py console              # the local console chat
     python run.py telegram             # only the Telegram bot (polling or webhook, as configured)
     python run.py wecom                # only the WeCom (企业微信) 智能机器人
+    python run.py dingtalk             # only the DingTalk (钉钉) robot (Stream mode)
     python run.py content build        # seeds/ -> content/
     python run.py search 集体合同 [--json] [--limit 5] [--law]   # no query: one per line from stdin
     python run.py suggestions export --format xlsx -o 建议.xlsx
@@ -31,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="本地控制台聊天（无需 Telegram token）")
     sub.add_parser("telegram", help="只运行 Telegram 机器人")
     sub.add_parser("wecom", help="只运行企业微信智能机器人")
+    sub.add_parser("dingtalk", help="只运行钉钉机器人（Stream 模式）")
     content = sub.add_parser("content", help="内容管理")
     content.add_argument("action", choices=["build"], help="build: 由 seeds/ 生成 content/")
     content.add_argument("--seeds", default="seeds", help="种子文档目录（默认 seeds）")
@@ -66,6 +69,9 @@ def _logging(verbose: bool, console: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines every 30 s
     # The WeCom SDK's frames hold member text beside userids (anonymous suggestions too): never in the logs.
     logging.getLogger("aibot").setLevel(logging.INFO)
+    # The DingTalk SDK logs every ping with the whole frame (and callbacks with member text): warnings only, and
+    # the adapter hands it format strings without their arguments.
+    logging.getLogger("dingtalk_stream").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,6 +157,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("[telegram] token: not set (or set env TELEGRAM_BOT_TOKEN)")
     if command == "wecom" and not cfg.wecom.enabled:
         raise ConfigError("[wecom] bot_id: not set (and secret, or env WECOM_BOT_SECRET)")
+    if command == "dingtalk" and not cfg.dingtalk.enabled:
+        raise ConfigError("[dingtalk] client_id: not set (and client_secret, or env DINGTALK_CLIENT_SECRET)")
     svc = create_services(cfg)
     try:
         from bot.runtime import configured_platforms, serve

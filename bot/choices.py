@@ -43,8 +43,8 @@ def offer(svc: Services, chat_id: Any, buttons: list[list[Button]]) -> str:
     return "\n".join(lines)
 
 
-def take(svc: Services, chat_id: Any, text: str) -> str | None:
-    """The button data chosen by a bare number in this chat, or None (and the offer is used up)."""
+def peek(svc: Services, chat_id: Any, text: str) -> str | None:
+    """The button data a bare number in this chat would choose, or None; the offer stays (see `take`)."""
     m = _NUMBER.match(unicodedata.normalize("NFKC", text))
     if m is None:
         return None
@@ -56,7 +56,12 @@ def take(svc: Services, chat_id: Any, text: str) -> str | None:
         svc.pending.pop((_KEY, chat_id), None)  # type: ignore[call-overload]
         return None
     n = int(m.group(1))
-    if not 1 <= n <= len(data):
-        return None
-    svc.pending.pop((_KEY, chat_id), None)  # type: ignore[call-overload]
-    return data[n - 1]
+    return data[n - 1] if 1 <= n <= len(data) else None
+
+
+def take(svc: Services, chat_id: Any, text: str) -> str | None:
+    """The button data chosen by a bare number in this chat, or None (and the offer is used up)."""
+    data = peek(svc, chat_id, text)
+    if data is not None:
+        svc.pending.pop((_KEY, chat_id), None)  # type: ignore[call-overload]
+    return data

@@ -76,6 +76,64 @@ def _validate_wecom(w: WecomConfig) -> None:
 # --- end wecom -------------------------------------------------------------------------------------
 
 
+# --- dingtalk: [dingtalk] section (owner: DingTalk adapter) ----------------------------------------
+DEFAULT_DINGTALK_ENDPOINT = "https://api.dingtalk.com"
+
+
+@dataclass(frozen=True)
+class DingtalkConfig:
+    #: Client ID (AppKey) of the 企业内部应用 with the 机器人 capability in Stream mode. Empty: DingTalk is off.
+    client_id: str = ""
+    #: Its Client Secret (AppSecret); the environment variable DINGTALK_CLIENT_SECRET is used when this is empty.
+    #: Never logged, never in a repr.
+    client_secret: str = ""
+    #: The robot's robotCode (for the robot send APIs); empty: the client_id (DingTalk's default).
+    robot_code: str = ""
+    #: DingTalk userids (staffIds) of union officers.
+    officers: tuple[str, ...] = ()
+    #: Base of every DingTalk call: the stream gateway, OAuth and the robot send APIs (private deployments, tests).
+    endpoint: str = DEFAULT_DINGTALK_ENDPOINT
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id)
+
+    @property
+    def robot(self) -> str:
+        """The robotCode used in sends."""
+        return self.robot_code or self.client_id
+
+    def __repr__(self) -> str:  # the secret never reaches a log line or a traceback
+        return (f"DingtalkConfig(client_id={self.client_id!r}, robot_code={self.robot_code!r}, "
+                f"officers={self.officers!r}, endpoint={self.endpoint!r})")
+
+
+def _validate_dingtalk(d: DingtalkConfig) -> None:
+    if d.client_id and not re.fullmatch(r"[\x21-\x7e]{1,128}", d.client_id):
+        raise ConfigError("[dingtalk] client_id: 1-128 printable ASCII characters without spaces")
+    if d.client_id and not d.client_secret:
+        raise ConfigError("[dingtalk] client_secret: needed with client_id "
+                          "(or set the environment variable DINGTALK_CLIENT_SECRET)")
+    if d.client_secret and not re.fullmatch(r"[\x21-\x7e]{1,256}", d.client_secret):
+        raise ConfigError("[dingtalk] client_secret: 1-256 printable ASCII characters without spaces")
+    if d.client_secret and not d.client_id:
+        raise ConfigError("[dingtalk] client_id: needed with client_secret (the app's Client ID / AppKey)")
+    if d.robot_code and not re.fullmatch(r"[\x21-\x7e]{1,128}", d.robot_code):
+        raise ConfigError("[dingtalk] robot_code: 1-128 printable ASCII characters without spaces")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?", d.endpoint) or d.endpoint.endswith("/"):
+        raise ConfigError(f"[dingtalk] endpoint: an http(s):// address with a host and no trailing slash, "
+                          f"got {d.endpoint!r}")
+    for i, officer in enumerate(d.officers):
+        if officer.startswith("dingtalk:"):
+            raise ConfigError(f"[dingtalk] officers[{i}]: write the bare userid, without 'dingtalk:', got {officer!r}")
+        if not re.fullmatch(r"[\x21-\x7e]{1,64}", officer):
+            raise ConfigError(f"[dingtalk] officers[{i}]: a DingTalk userid (1-64 characters, no spaces), "
+                              f"got {officer!r}")
+
+
+# --- end dingtalk ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class BotConfig:
     timezone: str = "Asia/Shanghai"
@@ -148,6 +206,7 @@ class Config:
     content: ContentConfig = field(default_factory=ContentConfig)
     suggestions: SuggestionsConfig = field(default_factory=SuggestionsConfig)
     wecom: WecomConfig = field(default_factory=WecomConfig)
+    dingtalk: DingtalkConfig = field(default_factory=DingtalkConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
 
     @property
@@ -163,12 +222,13 @@ class Config:
         return self.bot.tz
 
     def officer_ids(self) -> frozenset[str]:
-        """Every configured officer as a qualified user id ("tg:42", "wecom:zhangsan").
+        """Every configured officer as a qualified user id ("tg:42", "wecom:zhangsan", "dingtalk:manager4521").
 
         [bot] officers are Telegram user ids; the local console accepts the same numbers (`:user 42`).
         """
         ids = {f"{platform}:{uid}" for uid in self.bot.officers for platform in ("tg", "console")}
         ids |= {f"wecom:{uid}" for uid in self.wecom.officers}
+        ids |= {f"dingtalk:{uid}" for uid in self.dingtalk.officers}
         return frozenset(ids)
 
 
@@ -247,6 +307,7 @@ def _validate(cfg: Config, check_dirs: bool) -> None:
     if s.min_chars > s.max_chars:
         raise ConfigError("[suggestions] min_chars: must not exceed max_chars")
     _validate_wecom(cfg.wecom)
+    _validate_dingtalk(cfg.dingtalk)
     for k in ("departments", "reward_tiers"):
         items = getattr(s, k)
         if any(not v.strip() or len(v) > 30 for v in items) or len(set(items)) != len(items):
@@ -305,5 +366,8 @@ def load(path: str | Path | None = None, *, env: dict[str, str] | None = None, c
     wecom_secret = env.get("WECOM_BOT_SECRET", "").strip()
     if wecom_secret and not cfg.wecom.secret:
         cfg = dataclasses.replace(cfg, wecom=dataclasses.replace(cfg.wecom, secret=wecom_secret))
+    dingtalk_secret = env.get("DINGTALK_CLIENT_SECRET", "").strip()
+    if dingtalk_secret and cfg.dingtalk.client_id and not cfg.dingtalk.client_secret:
+        cfg = dataclasses.replace(cfg, dingtalk=dataclasses.replace(cfg.dingtalk, client_secret=dingtalk_secret))
     _validate(cfg, check_dirs)
     return cfg

@@ -22,8 +22,8 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from bot import docs_import as D
+from bot import quizbank, texts
 from bot import statute as S
-from bot import texts
 
 PASSAGES_FILE = "passages.jsonl"
 PRACTICES_FILE = "practices.json"
@@ -821,7 +821,7 @@ def _sha256(data: bytes) -> str:
 def _version(content_dir: Path) -> str:
     """sha256 over the content files (and the search dictionaries when present)."""
     h = hashlib.sha256()
-    for name in (PASSAGES_FILE, PRACTICES_FILE, *EXTRA_VERSION_FILES):
+    for name in (PASSAGES_FILE, PRACTICES_FILE, *EXTRA_VERSION_FILES, quizbank.QUIZ_FILE):
         path = content_dir / name
         if path.is_file():
             h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -1089,6 +1089,10 @@ def build(
     practices = _resolve_practices(specs, passages, sources, got.read)
     passages_text = "".join(_dumps(_passage_dict(p)) + "\n" for p in passages)
     practices_text = _dumps([_practice_dict(p) for p in practices], indent=2) + "\n"
+    try:  # 每日一题: the starter bank (content/quiz.toml) and the Excel banks in seeds/local/
+        quiz_text, bank = quizbank.build_bank(seeds_dir, content_dir, {p.id: p for p in passages}, progress)
+    except quizbank.BankError as exc:
+        raise ContentError(str(exc)) from exc
     summary = BuildSummary(len(got.read), len(passages), merged + got.dropped, len(practices), got.skipped)
     manifest: dict[str, object] = {
         "files": got.read,
@@ -1102,15 +1106,18 @@ def build(
         "sha256": {
             PASSAGES_FILE: _sha256(passages_text.encode("utf-8")),
             PRACTICES_FILE: _sha256(practices_text.encode("utf-8")),
+            quizbank.QUIZ_FILE: _sha256(quiz_text.encode("utf-8")),
         },
+        "quiz": bank.manifest(),
     }
     if got.skipped:
         manifest["skipped"] = {name: why for name, why in got.skipped}
     content_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(content_dir / PASSAGES_FILE, passages_text)
     _write_atomic(content_dir / PRACTICES_FILE, practices_text)
+    _write_atomic(content_dir / quizbank.QUIZ_FILE, quiz_text)
     _write_atomic(content_dir / MANIFEST_FILE, _dumps(manifest, indent=2) + "\n")
-    progress(str(summary))
+    progress("\n".join([str(summary), *bank.lines()]))
     return summary
 
 

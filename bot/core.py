@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
 
@@ -31,6 +31,7 @@ MAX_MESSAGE_CHARS = 4096
 #: Platform prefixes of qualified ids.
 TELEGRAM = "tg"
 WECOM = "wecom"
+DINGTALK = "dingtalk"
 CONSOLE = "console"
 
 ChatId = str
@@ -67,6 +68,32 @@ class Button:
             raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {self.data!r}")
 
 
+#: A quiz's explanation longer than this (Telegram's limit for a quiz poll's explanation, the smallest), or with
+#: more than QUIZ_EXPLANATION_LINES line breaks, is shown in full only when the day's quiz closes.
+QUIZ_EXPLANATION_CHARS = 200
+QUIZ_EXPLANATION_LINES = 2
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A question to answer (每日一题), carried by a Reply: each adapter shows it the best way its platform can.
+
+    Telegram sends a native poll (a quiz poll, or a regular multiple-answer poll for 多选) and reports what it
+    sent through `on_sent` (its poll and message ids, so votes and the day's close find it again); every other
+    adapter sends the Reply's `text` (the question with lettered options and how to answer in words) and its
+    `buttons` (one per option) as it would any reply. All texts here are plain (no markup).
+    """
+
+    header: str
+    question: str
+    options: tuple[str, ...]
+    correct: tuple[int, ...]
+    multiple: bool = False
+    explanation: str = ""
+    #: Called by an adapter with its platform's references once the native form was sent (e.g. a poll id).
+    on_sent: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
+
+
 @dataclass
 class Reply:
     """One message the bot sends. `text` is Telegram HTML, already escaped."""
@@ -83,6 +110,12 @@ class Reply:
     document: Path | None = None
     #: PNG bytes to send as a photo (e.g. the statistics chart); `text` becomes its caption.
     photo: bytes | None = None
+    #: A question to answer (每日一题): adapters with a native form (Telegram's poll) send that instead of
+    #: `text` and `buttons`; the others send `text` and `buttons` as usual.
+    quiz: Quiz | None = None
+    #: Native quiz forms to close before this reply goes out: what adapters reported through `Quiz.on_sent`
+    #: (Telegram stops those polls). `text` may be empty then.
+    close_quizzes: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A platform lets a bot send only so much into one group (Telegram 20 a minute, WeCom 30). When dozens of
 members answer the morning push with `今日` or `搜索 …` at once, answering each in turn would queue replies
-for minutes. In a group, for idempotent read requests only (today, help, status, search, law):
+for minutes. In a group, for idempotent read requests only (today, help, status, search, quiz, law):
 
 * A group is "hot" when it asked `hot_requests` reads within `window` seconds, or fewer than `hot_slots`
   sends are left in its budget. In a hot group an answer goes out as a reply to the asker with a line
@@ -21,7 +21,6 @@ The adapter says how soon it can send via `backlog(sends) -> seconds` (e.g. its 
 from __future__ import annotations
 
 import logging
-import re
 import time
 import unicodedata
 from collections import OrderedDict, deque
@@ -30,8 +29,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.commands import match_alias
+from bot.commands import route
 from bot.core import Button, Reply, Request
+from bot.quiz import looks_like_answer
 from bot.table import get_flow
 
 if TYPE_CHECKING:
@@ -40,10 +40,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Commands whose answer is the same for everyone asking in the same group at the same time.
-READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search", "law": "law"}
+READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search",
+         "quiz": "quiz", "law": "law"}
 #: Reads whose arguments matter (the same question asked again is the same request).
 _WITH_ARGS = ("search", "law")
-_COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+|$)(.*)$", re.S)
 _EDGE_PUNCT = " \t\n\u3000:：,，.。!！?？、;；\"'“”‘’"
 
 Key = tuple[str, str]
@@ -56,41 +56,24 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).strip(_EDGE_PUNCT)
 
 
-def _strip_mention(text: str, bot_username: str) -> str:
-    if not bot_username:
-        return text.strip()
-    return re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.I).strip()
-
-
-def request_key(req: Request, svc: Services | None = None) -> Key | None:
+def request_key(req: Request, svc: Services) -> Key | None:
     """The normalised read request of a group message, e.g. ('search', '职代会'); None if it is not one.
 
-    None for private chats, button presses, anything but today/help/status/search/law, commands for other
+    Routed by the dispatcher's own `route`, so the guard and the dispatcher never disagree on what a message
+    is. None for private chats, button presses, anything but today/help/status/search/quiz/law, commands for other
     bots, group chatter the bot ignores, and any message from a member with a guided flow pending here
     (their text is the flow's next step, and a command abandons the flow).
     """
     if not req.is_group or req.callback_data is not None:
         return None
-    text = (req.text or "").strip()
-    if not text:
+    if get_flow(req, svc) is not None:
         return None
-    if svc is not None and get_flow(req, svc) is not None:
-        return None
-    m = _COMMAND_RE.match(text)
-    if m:
-        name, target, args = m.group(1).lower(), m.group(2), m.group(3)
-        if target and target.lower() != req.bot_username.lower():
-            return None
-        kind = READS.get(name)
-        return (kind, normalise(args) if kind in _WITH_ARGS else "") if kind else None
-    hit = match_alias(text)
-    if hit is None and req.addressed:
-        hit = match_alias(_strip_mention(text, req.bot_username))
-    if hit is not None:
-        kind = READS.get(hit[0].name)
-        return (kind, normalise(hit[1]) if kind in _WITH_ARGS else "") if kind else None
-    if req.addressed:  # `@bot 集体合同`: a search
-        return ("search", normalise(_strip_mention(text, req.bot_username)))
+    r = route(req, svc)
+    if r.kind == "command" and r.command is not None:
+        kind = READS.get(r.command.name)
+        return (kind, normalise(r.args) if kind in _WITH_ARGS else "") if kind else None
+    if r.kind == "text":  # `@bot 集体合同`: a search -- but `@bot B` is a member's own quiz answer, never covered
+        return None if looks_like_answer(r.args) else ("search", normalise(r.args))
     return None
 
 

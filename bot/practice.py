@@ -39,7 +39,8 @@ _MODE_WORDS = {"每天": DAILY, "每日": DAILY, "天天": DAILY, "daily": DAILY
 MAX_ATTEMPTS = 3
 #: Picks and delivery records older than this are pruned from a chat's document.
 KEEP_DAYS = 14
-#: A push is due from its time until time + max(grace, MIN_WINDOW): ticks run every ~30 s.
+#: A push is due from its time until time + max(grace, MIN_WINDOW): ticks run every minute, so even with no
+#: grace configured at least one run (on time or the next one) falls in the window.
 MIN_WINDOW = timedelta(minutes=2)
 
 

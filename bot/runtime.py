@@ -1,9 +1,10 @@
 """One process, every configured platform: one store, one scheduler tick, each push through its own platform,
 and the officers' web desk ([desk] enabled) in the same event loop.
 
-`serve(config, svc)` starts each configured platform (Telegram, WeCom, ...) in one asyncio loop, runs the
-periodic tick once for all of them, and stops them all in reverse order on SIGINT/SIGTERM or as soon as one
-platform ends by itself (WeCom's `disconnected_event`, a rejected secret): its exit status is the process's.
+`serve(config, svc)` starts each configured platform (Telegram, WeCom, ...) in one asyncio loop, runs every
+feature's tick on the minute once for all of them (bot/ticks.py), and stops them all in reverse order on
+SIGINT/SIGTERM or as soon as one platform ends by itself (WeCom's `disconnected_event`, a rejected secret): its
+exit status is the process's.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.config import Config
 from bot.services import Services
-from bot.ticks import TICK_JOB_KWARGS, TICK_SECONDS, run_ticks
+from bot.ticks import Ticker, start_scheduler
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +28,9 @@ log = logging.getLogger(__name__)
 class Platform(Protocol):
     """What the runtime needs of an adapter."""
 
-    #: Short name for the logs ("telegram", "wecom").
+    #: Short name for the logs ("telegram", "wecom", "dingtalk").
     name: str
-    #: Whether this platform's own scheduler runs the ticks (PTB's JobQueue does).
+    #: Whether this platform's own scheduler runs the ticks on the minute (PTB's JobQueue does).
     runs_ticks: bool
 
     async def start(self) -> None:
@@ -90,19 +93,22 @@ def configured_platforms(config: Config, svc: Services, only: str | None = None)
         from bot.adapters.wecom import WecomAdapter
 
         platforms.append(WecomAdapter(config, svc))
+    if config.dingtalk.enabled and only in (None, "dingtalk"):
+        from bot.adapters.dingtalk import DingtalkAdapter
+
+        platforms.append(DingtalkAdapter(config, svc))
     return platforms
 
 
 async def serve(platforms: list[Platform], svc: Services) -> int:
     """Run `platforms` until a signal or until one of them ends; returns the exit status."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     scheduler: AsyncIOScheduler | None = None
+    ticker: Ticker | None = None
     desk: Any = None
     started: list[Platform] = []
     code = 0
@@ -116,11 +122,9 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
 
             desk = DeskServer(svc)
             await desk.start()
-        if not any(p.runs_ticks for p in platforms):
-            scheduler = AsyncIOScheduler(timezone=svc.config.tz)
-            scheduler.add_job(run_ticks, "interval", args=[svc], seconds=TICK_SECONDS, id="ticks",
-                              next_run_time=datetime.now(svc.config.tz), **TICK_JOB_KWARGS)
-            scheduler.start()
+        if not any(p.runs_ticks for p in platforms):  # on the minute, as PTB's JobQueue does (bot/ticks.py)
+            ticker = Ticker(svc)
+            scheduler = start_scheduler(ticker, svc.config.tz)
         waiters = {asyncio.create_task(p.wait(), name=p.name): p for p in started}
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopper, *waiters], return_when=asyncio.FIRST_COMPLETED)
@@ -133,6 +137,8 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if ticker is not None:
+            await ticker.stop()  # running ticks finish while their platforms are still up
         if desk is not None:
             await desk.stop()  # before the platforms: its last notifications still need their senders
         for platform in reversed(started):

@@ -606,6 +606,8 @@ class Store:
         #: Held by every table operation; hold it yourself around a read-modify-write.
         self.lock = self._engine.lock
         self.db: TinyDB = _TinyDB(self._engine, storage=_Storage)
+        #: (chat, month) -> {member: doc id} of "quiz_scores" (see _score_index); None until first used.
+        self._quiz_index: dict[tuple[str, str], dict[str, int]] | None = None
         self._migrate_ids()
 
     def _migrate_ids(self) -> None:
@@ -718,6 +720,147 @@ class Store:
                 table.insert(data)
             table.remove(doc_ids=[old.doc_id])
             return True
+
+    # --- 每日一题 (quiz) --------------------------------------------------------------------------
+    # "quiz_chats": one document per chat, laid out like "push_chats" (subscription, rotation, picks, deliveries;
+    #     bot/practice.py) plus the days a question was shown and closed (bot/quiz.py).
+    # "quiz_scores": one document per (chat, month, member): the month's aggregates (answered, correct, streaks)
+    #     and that member's answers by day, so an answer is one small durable write that keeps both consistent,
+    #     and a ranking reads one chat-month's documents through an in-memory index, never the whole table.
+    # "quiz_polls": one document per native poll sent (platform reference -> chat, day, question), so a vote
+    #     finds its chat and the day's close stops the polls.
+    QUIZ_CHATS = "quiz_chats"
+    QUIZ_SCORES = "quiz_scores"
+    QUIZ_POLLS = "quiz_polls"
+
+    def quiz_doc(self, chat_id: str) -> dict[str, Any] | None:
+        """A copy of the chat's quiz document, or None."""
+        with self.lock:
+            doc = self.db.table(self.QUIZ_CHATS).get(Query().chat_id == chat_id)
+            return _clone(dict(doc)) if doc is not None else None
+
+    def quiz_docs(self) -> list[dict[str, Any]]:
+        """Copies of every chat's quiz document."""
+        with self.lock:
+            return [_clone(dict(d)) for d in self.db.table(self.QUIZ_CHATS).all()]
+
+    def quiz_update(
+        self, chat_id: str, fn: Callable[[dict[str, Any]], Any], new: Callable[[str], dict[str, Any]]
+    ) -> Any:
+        """Atomically let `fn` mutate a copy of the chat's quiz document (or of `new(chat_id)`); its result.
+        Written (one durable record) only if `fn` changed it."""
+        with self.lock:
+            table = self.db.table(self.QUIZ_CHATS)
+            doc = table.get(Query().chat_id == chat_id)
+            data = _clone(dict(doc)) if doc is not None else new(chat_id)
+            before = _clone(data)
+            result = fn(data)
+            if data != before:
+                if doc is None:
+                    table.insert(data)
+                else:
+                    table.update(self._push_replace(data), doc_ids=[doc.doc_id])
+            return result
+
+    def _score_index(self) -> dict[tuple[str, str], dict[str, int]]:
+        """(chat, month) -> {member: doc id} over "quiz_scores", built on first use, kept up to date by the
+        methods below (the only writers of that table)."""
+        if self._quiz_index is None:
+            index: dict[tuple[str, str], dict[str, int]] = {}
+            for key, doc in self._engine.tables.get(self.QUIZ_SCORES, {}).items():
+                index.setdefault((doc["chat_id"], doc["month"]), {})[doc["user_id"]] = int(key)
+            self._quiz_index = index
+        return self._quiz_index
+
+    def quiz_score(self, chat_id: str, month: str, user_id: str) -> dict[str, Any] | None:
+        """A copy of one member's document for a chat and month ("2026-03"), or None."""
+        with self.lock:
+            doc_id = self._score_index().get((chat_id, month), {}).get(user_id)
+            if doc_id is None:
+                return None
+            return _clone(self._engine.tables[self.QUIZ_SCORES][str(doc_id)])
+
+    def quiz_score_update(
+        self, chat_id: str, month: str, user_id: str, fn: Callable[[dict[str, Any]], Any],
+        new: Callable[[str, str, str], dict[str, Any]],
+    ) -> Any:
+        """Atomically let `fn` change a copy of the member's chat-month document (or of `new(...)`); its result.
+        One durable write, only if `fn` changed it."""
+        with self.lock:
+            table = self.db.table(self.QUIZ_SCORES)
+            members = self._score_index().setdefault((chat_id, month), {})
+            doc_id = members.get(user_id)
+            live = self._engine.tables.get(self.QUIZ_SCORES, {}).get(str(doc_id)) if doc_id is not None else None
+            data = _clone(live) if live is not None else new(chat_id, month, user_id)
+            before = _clone(data)
+            result = fn(data)
+            if data != before:
+                if doc_id is None:
+                    members[user_id] = table.insert(data)
+                else:
+                    table.update(self._push_replace(data), doc_ids=[doc_id])
+            return result
+
+    def quiz_scores(self, chat_id: str, month: str) -> list[dict[str, Any]]:
+        """Copies of every member's document for one chat and month (through the index: no table scan)."""
+        with self.lock:
+            live = self._engine.tables.get(self.QUIZ_SCORES, {})
+            ids = self._score_index().get((chat_id, month), {}).values()
+            return [_clone(live[str(i)]) for i in ids if str(i) in live]
+
+    def quiz_scores_where(self, select: Callable[[Mapping[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Copies of the score documents `select` keeps (it sees the stored documents and must not change them)."""
+        with self.lock:
+            return [_clone(d) for d in self._engine.tables.get(self.QUIZ_SCORES, {}).values() if select(d)]
+
+    def quiz_poll_add(self, record: dict[str, Any]) -> None:
+        """Remember one native poll sent ({"ref", "chat_id", "day", ...}); one durable write."""
+        with self.lock:
+            self.db.table(self.QUIZ_POLLS).insert(_clone(record))
+
+    def quiz_poll(self, ref: str) -> dict[str, Any] | None:
+        """The poll record with reference `ref` (e.g. "tg:5432"), or None."""
+        with self.lock:
+            for doc in self._engine.tables.get(self.QUIZ_POLLS, {}).values():
+                if doc.get("ref") == ref:
+                    return _clone(doc)
+            return None
+
+    def quiz_polls(self, chat_id: str, day: str) -> list[dict[str, Any]]:
+        """The polls sent to a chat for a day."""
+        with self.lock:
+            live = self._engine.tables.get(self.QUIZ_POLLS, {}).values()
+            return [_clone(d) for d in live if d.get("chat_id") == chat_id and d.get("day") == day]
+
+    def quiz_polls_drop(self, chat_id: str, before: str) -> int:
+        """Forget a chat's polls of days before `before` (they are closed); how many."""
+        with self.lock:
+            return len(self.db.table(self.QUIZ_POLLS).remove(
+                (Query().chat_id == chat_id) & (Query().day < before)))
+
+    def quiz_move(self, old_id: str, new_id: str) -> bool:
+        """A group got a new id: move its quiz document (merging day records), scores and polls; False if none."""
+        with self.lock:
+            moved = False
+            chats = self.db.table(self.QUIZ_CHATS)
+            old = chats.get(Query().chat_id == old_id)
+            if old is not None:
+                data = _clone(dict(old))
+                data["chat_id"] = new_id
+                existing = chats.get(Query().chat_id == new_id)
+                if existing is not None:
+                    for key in ("picks", "deliveries", "shown", "closed"):
+                        data[key] = {**existing.get(key, {}), **data.get(key, {})}
+                    chats.update(self._push_replace(data), doc_ids=[existing.doc_id])
+                else:
+                    chats.insert(data)
+                chats.remove(doc_ids=[old.doc_id])
+                moved = True
+            if self.db.table(self.QUIZ_SCORES).update({"chat_id": new_id}, Query().chat_id == old_id):
+                moved = True
+                self._quiz_index = None
+            self.db.table(self.QUIZ_POLLS).update({"chat_id": new_id}, Query().chat_id == old_id)
+            return moved
 
     # --- suggestions --------------------------------------------------------------------------
     # Table "suggestions": one document per suggestion (layout and rules in bot/suggestions.py).

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 #: handler(request, services, args) -> replies. `args` is the text after the command or alias.
 Handler = Callable[["Request", "Services", str], Awaitable[list[Reply]]]
 
-#: A periodic job: tick(services). The runtime runs every feature's TICKS about every 30 s; each tick
-#: decides for itself (from svc.now() and the store) whether anything is due, so it is restart-safe.
+#: A periodic job: tick(services). The runtime runs every feature's TICKS at second 0 of every minute (and once
+#: at start), each in its own task, never two runs of one at once (bot/ticks.py); each tick decides for itself
+#: (from svc.now() and the store) whether anything is due, so it is restart-safe and a late run only catches up.
 Tick = Callable[["Services"], Awaitable[None]]
 
 

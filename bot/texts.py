@@ -121,18 +121,22 @@ def unknown_command(name: str) -> str:
 CONSOLE_HELP = (
     "控制台命令：:group 切到群聊  :private 切到私聊  :admin 以管理员身份  :member 以普通成员身份  "
     ":user ID 名字 换一个用户  :1 :2 … 按下上一条回复的按钮  :tick 立即检查定时任务  "
-    ":wecom / :telegram 预览发往该平台的原文  :plain 恢复普通显示  :quit 退出"
+    ":wecom / :dingtalk / :telegram 预览发往该平台的原文  :plain 恢复普通显示  :quit 退出"
 )
 
 
 def console_preview(mode: str) -> str:
     if mode == "plain":
         return "（已切换：普通显示）"
-    return f"（已切换：预览 {'企业微信 markdown' if mode == 'wecom' else 'Telegram HTML'} 原文，每条消息单独显示）"
+    kind = {"wecom": "企业微信 markdown", "dingtalk": "钉钉 markdown"}.get(mode, "Telegram HTML")
+    return f"（已切换：预览 {kind} 原文，每条消息单独显示）"
 
 
-def console_preview_part(kind: str, i: int, n: int, body: str) -> str:
-    return f"┌─ {kind} {i}/{n} · {len(body.encode())} 字节\n{body}\n└─"
+def console_preview_part(kind: str, i: int, n: int, body: str, size: int | None = None) -> str:
+    """One platform message in the console's preview; `size` in bytes as the platform counts them (default UTF-8;
+    DingTalk counts the JSON with Chinese escaped)."""
+    counted = f"{size} 字节（JSON 转义后）" if size is not None else f"{len(body.encode())} 字节"
+    return f"┌─ {kind} {i}/{n} · {counted}\n{body}\n└─"
 CONSOLE_NO_BUTTON = "没有这个按钮编号。"
 CONSOLE_USER_NAME = "控制台用户"
 CONSOLE_GROUP_TITLE = "控制台测试群"
@@ -184,6 +188,7 @@ def welcome(private: bool) -> str:
         "🔍 关键词检索：发送 /search 集体合同 或“搜索 职代会”，"
         f"{where}返回最相关的段落并标明出处。\n"
         "💡 合理化建议：发送“建议 内容”或 /suggest，工会收到后会逐条答复。\n"
+        "📝 每日一题：发送 /quiz 答题，/rank 看本群排行榜。\n"
         "发送 /help 查看全部命令。"
     )
 
@@ -550,7 +555,7 @@ SG_NO_REVIEWER_NOTE = (
     "想尽快得到答复，请在所在工会群里发送 <code>建议 内容</code>（由群管理员审阅），或直接联系工会。"
 )
 SG_NO_OFFICERS_WARNING = (
-    "未配置工会干部（config.toml 的 [bot] officers 和 [wecom] officers 都为空）："
+    "未配置工会干部（config.toml 的 [bot] officers、[wecom] officers 和 [dingtalk] officers 都为空）："
     "私聊提交的合理化建议无人能审阅，每周超期提醒也不会发送。"
 )
 #: Stored and shown as the proposer of anonymous suggestions (history, detail view, export).
@@ -878,6 +883,34 @@ def wecom_group_title(chatid: str) -> str:
 #: Where a platform has no link into the private chat (WeCom, DingTalk, Feishu).
 OPEN_PRIVATE_BY_AVATAR = "（点我的头像即可和我私聊。）"
 # --- end numbered choices and WeCom ------------------------------------------------------------------
+# --- DingTalk (owner: DingTalk adapter) --------------------------------------------------------------
+DINGTALK_HELP_NOTE = (
+    "\n<b>钉钉说明</b>\n"
+    "· 群里请先 @我 再发命令，例如“@工会助手 搜索 集体合同”（钉钉只把 @机器人 的群消息交给我）。\n"
+    "· 订阅、审核、导出、统计、试发等干部操作，仅限配置中指定的工会干部（按钉钉 userid）；"
+    "钉钉的组织管理员、群主不因此成为工会干部。\n"
+    "· 私聊里直接点选项即可；群里请 @我 并回复选项前的数字。"
+)
+DINGTALK_UNSUPPORTED = "钉钉里暂时只能处理文字消息，请直接发文字，例如“搜索 集体合同”。"
+DINGTALK_FILE_UNAVAILABLE = (
+    "（钉钉里机器人暂不能发送文件或图片：图表和导出请在工作台（私聊发送 /desk）中查看，"
+    "或请运维人员用命令行 run.py suggestions export 导出。）"
+)
+#: Above the tappable choices in a single chat (tapping one sends it as the member's message).
+DINGTALK_CHOICES_TAP = "请点选（也可以回复数字）："
+#: Above numbered choices in a group (a tap there would not reach the robot: only @-mentions do).
+DINGTALK_CHOICES_GROUP = "请 @我 并回复数字选择："
+DINGTALK_BUTTON_STALE = "这个选项已失效（机器人重启过，或已超过 7 天），请重新发送命令。"
+#: A DingTalk markdown message's title (shown in notifications) when the text has no first line.
+DINGTALK_TITLE = "工会助手"
+
+
+def dingtalk_group_title(conversation_id: str, title: str = "") -> str:
+    """A DingTalk group's recorded title: its name from the callback, else the end of its id."""
+    return title.strip()[:60] or f"钉钉群·{conversation_id[-6:]}"
+
+
+# --- end DingTalk -----------------------------------------------------------------------------------
 # --- suggestion lifecycle additions & the officers' web desk (工作台, issue 11) ----------------------
 # Chat messages are Telegram HTML; DESK_* labels are plain text (Jinja2 escapes them in the pages).
 
@@ -903,7 +936,9 @@ SG_BTN_DEPARTMENT = "承办部门"
 SG_BTN_BACK_DETAIL = "« 返回"
 SG_BTN_UNPUBLIC = "撤回公示"
 DESK_DISABLED = "工作台（网页）未启用：请运维人员在 config.toml 的 [desk] 中设置 enabled = true 和 public_url。"
-DESK_NOT_OFFICER = "只有配置的工会干部（config.toml 的 [bot] officers 或 [wecom] officers）才能使用工作台。"
+DESK_NOT_OFFICER = (
+    "只有配置的工会干部（config.toml 的 [bot] officers、[wecom] officers 或 [dingtalk] officers）才能使用工作台。"
+)
 DESK_LINK_BUTTON = "打开工作台"
 
 
@@ -1377,3 +1412,331 @@ def content_superseded(newer: str, version: str) -> str:
     """An older text of a statute that is also there in a newer version (both dropped into seeds/local/)."""
     return f"同一法规有更新的版本 {newer}（{version}），旧版本不再使用" if version else \
         f"同一法规有更新的版本 {newer}，旧版本不再使用"
+
+# --- 每日一题 (quiz: bot/quizbank.py, bot/quiz.py, bot/handlers/quiz.py, bot/quizexport.py) ---------------
+
+#: The options of a 判断 question, as members see and type them (A = 对, B = 错).
+QUIZ_JUDGE_OPTIONS = ("对", "错")
+QUIZ_KIND_LABELS = {"single": "单选", "multi": "多选", "judge": "判断"}
+HELP_QUIZ = "每日一题：今天的题目（全群同一题）"
+HELP_ANSWER = "回答今天的每日一题"
+USAGE_ANSWER = "答 B（或 /answer B）"
+HELP_RANK = "本群本月答题排行榜（加“上月”看上月）"
+USAGE_RANK = "/rank [上月]"
+HELP_MYSCORE = "我的答题成绩：答对题数、正确率、连续答对天数"
+HELP_QUIZSUB = "订阅每日一题（每天定时把题目发到本群）"
+USAGE_QUIZSUB = "/quizsub HH:MM [工作日|每天]"
+HELP_QUIZUNSUB = "取消每日一题的推送"
+HELP_QUIZEXPORT = "导出答题成绩（Excel，按成员和月份）"
+USAGE_QUIZEXPORT = "/quizexport [上月|2026-03]"
+#: Words for "last month" after /rank, /quizexport (input vocabulary).
+QUIZ_LAST_MONTH_WORDS = ("上月", "上个月", "上一月", "上一个月")
+
+QUIZ_EMPTY = (
+    "题库里还没有题目。请工会干部把题库（.xlsx）放进 seeds/local/，运行 python run.py content build 后再试。"
+)
+QUIZ_NOT_SHOWN = "这里今天还没有出题。发送 /quiz（每日一题）查看今天的题目。"
+QUIZ_GONE = "这道题已从题库中移除。发送 /quiz 查看今天的题目。"
+QUIZ_ANSWER_USAGE = "用法：答 B（多选如“答 ACD”，判断题“答 对”或“答 错”）。发送 /quiz 查看今天的题目。"
+#: Telegram: the poll's question when the full question does not fit a poll (it is sent as a message first).
+QUIZ_POLL_SEE_ABOVE = "（题目见上一条消息）"
+#: Telegram: the end of a quiz poll's explanation cut to the platform's limit.
+QUIZ_POLL_MORE = "…（完整解析见今日答案揭晓）"
+
+
+def quiz_header(day: date) -> str:
+    return f"每日一题 · {day.month}月{day.day}日"
+
+
+def quiz_message(header: str, kind: str, question: str, options: list[str], group: bool) -> str:
+    """The day's question as text: every platform's fallback (numbered options, how to answer in words)."""
+    lines = [f"📝 <b>{escape(header)}</b>（{QUIZ_KIND_LABELS[kind]}题）", escape(question)]
+    if kind != "judge":
+        lines += [f"{'ABCDEF'[i]}. {escape(o)}" for i, o in enumerate(options)]
+    how = {  # no example letter: it could be taken for a hint
+        "single": "回复“答”加选项字母作答",
+        "multi": "回复“答”加全部正确选项的字母作答（须选全，多选少选都不得分）",
+        "judge": "回复“答 对”或“答 错”作答",
+    }[kind]
+    if group:
+        how += "；群里请 @我 或回复本条消息"
+    lines.append(f"<i>{how}。每人每天以第一次回答为准。</i>")
+    return "\n".join(lines)
+
+
+def quiz_explanation(explanation: str) -> str:
+    """A question's 解析 as plain text (a native poll's explanation), or ""."""
+    return f"解析：{explanation}" if explanation else ""
+
+
+def _quiz_answer_text(q: object) -> str:
+    letters = q.answer_letters()  # type: ignore[attr-defined]
+    if q.kind == "judge":  # type: ignore[attr-defined]
+        return escape(letters)
+    opts = q.choices  # type: ignore[attr-defined]
+    return "；".join(f"{'ABCDEF'[i]}. {escape(opts[i])}" for i in q.answer)  # type: ignore[attr-defined]
+
+
+def quiz_verdict(header: str, q: object, letters: str, right: bool, streak: int) -> str:
+    """The verdict for the member who answered: right or wrong, the right answer, the 解析, the streak."""
+    head = "✅ <b>回答正确！</b>" if right else f"❌ <b>回答错误</b>（你的答案：{escape(letters)}）"
+    lines = [f"{head} · {escape(header)}", escape(q.text),  # type: ignore[attr-defined]
+             f"正确答案：{_quiz_answer_text(q)}"]
+    if q.explanation:  # type: ignore[attr-defined]
+        lines.append(f"<i>解析：{escape(q.explanation)}</i>")  # type: ignore[attr-defined]
+    if right and streak > 1:
+        lines.append(f"🔥 已连续答对 {streak} 天")
+    lines.append("发送 /rank 查看排行榜，/myscore 查看我的成绩。")
+    return "\n".join(lines)
+
+
+def quiz_already(letters: str) -> str:
+    return f"你今天已经答过这道题了（你的答案：{escape(letters)}），以第一次回答为准。"
+
+
+def quiz_taken(name: str, told: bool) -> str:
+    """A group answer taken without saying right or wrong there (the question stays open for the others)."""
+    if told:
+        return f"已记下 {escape(name)} 的答案，对错已私信告诉你。"
+    return (f"已记下 {escape(name)} 的答案。答案在今天结束后公布；私聊我一次（发任意消息），"
+            "以后答题结果会马上私信告诉你。")
+
+
+def quiz_card_progress(header: str, answered: int) -> str:
+    """A question card after a click in a group: still open, with how many answered (fits a WeCom card)."""
+    return f"📝 {header}\n已有 {answered} 人作答，点下方选项作答，对错私信告知"
+
+
+def quiz_over(day: date) -> str:
+    return f"这是 {day.month}月{day.day}日 的题目，已经结束了。发送 /quiz 查看今天的题目。"
+
+
+def quiz_not_an_answer(kind: str, options: int) -> str:
+    letters = "、".join("ABCDEF"[:options])
+    if kind == "judge":
+        return "没看懂你的答案。判断题请回复“答 对”或“答 错”。"
+    more = "，多选题写出全部选项，如“答 ACD”" if kind == "multi" else "，如“答 B”"
+    return f"没看懂你的答案。请回复选项字母（{letters}）{more}。"
+
+
+def quiz_reveal(day: date, q: object, answered: int, right: int) -> str:
+    """The day's close in a group: the question, its answer, the full 解析 and how the group did."""
+    lines = [f"📝 <b>{escape(quiz_header(day))} · 答案揭晓</b>", escape(q.text),  # type: ignore[attr-defined]
+             f"正确答案：{_quiz_answer_text(q)}"]
+    if q.explanation:  # type: ignore[attr-defined]
+        lines.append(f"解析：{escape(q.explanation)}")  # type: ignore[attr-defined]
+    if answered:
+        lines.append(f"本群 {answered} 人作答，{right} 人答对（正确率 {right * 100 // answered}%）。"
+                     "发送 /rank 查看排行榜。")
+    else:
+        lines.append("这道题没有人作答。明天继续！")
+    return "\n".join(lines)
+
+
+def quiz_admins_only(group_admins: bool = True) -> str:
+    who = "本群管理员或工会干部" if group_admins else "配置的工会干部"
+    return f"抱歉，只有{who}可以设置每日一题的推送。发送 /quiz 可查看今天的题目。"
+
+
+QUIZSUB_USAGE = (
+    "用法：/quizsub HH:MM [工作日|每天]，例如 /quizsub 12:00 工作日\n"
+    "时间用 24 小时制（00:00–23:59）；“工作日”按国家法定节假日安排（含调休上班日）。"
+)
+
+
+def quiz_subscribed(hhmm: str, mode: str, next_at: datetime | None, tz_label: str, changed: bool) -> str:
+    head = "已更新每日一题的推送时间" if changed else "已订阅每日一题"
+    when = f"\n下次推送：{format_when(next_at, tz_label)}" if next_at else ""
+    return f"✅ {head}：{schedule_text(hhmm, mode)}。{when}\n发送 /quizunsub 取消；/rank 查看排行榜。"
+
+
+def quiz_already_subscribed(hhmm: str, mode: str) -> str:
+    return f"本聊天已订阅每日一题：{schedule_text(hhmm, mode)}。要改时间请发送 /quizsub HH:MM。"
+
+
+QUIZ_UNSUBSCRIBED = "已取消每日一题的推送。发送 /quiz 仍可查看当天的题目，成绩和排行榜都保留。"
+QUIZ_NOT_SUBSCRIBED = "本聊天没有订阅每日一题。发送 /quizsub 12:00 即可订阅。"
+
+
+def quiz_month_label(month: str) -> str:
+    """"2026-03" -> 2026年3月."""
+    return f"{month[:4]}年{int(month[5:7])}月"
+
+
+def _quiz_pct(correct: int, answered: int) -> str:
+    return f"{correct * 100 / answered:.0f}%" if answered else "—"
+
+
+def quiz_rank(month: str, top: list, mine: object | None, total: int, current: bool) -> str:
+    """/rank: the top of the month (list of bot.quiz.Score) and the asker's own place."""
+    label = quiz_month_label(month)
+    if not top:
+        return (f"{label}还没有人答题。发送 /quiz 开始答题！" if current
+                else f"{label}没有答题记录。发送 /rank 查看本月排行榜。")
+    lines = [f"🏆 <b>答题排行榜 · {label}</b>（共 {total} 人参与）"]
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
+    for s in top:
+        streak = f" · 连续答对 {s.streak} 天" if s.streak else ""
+        lines.append(f"{medals.get(s.place, f'{s.place}.')} {escape(s.name)}  答对 {s.correct} 题{streak}")
+    if mine is not None:
+        lines.append(f"\n你：第 {mine.place} 名，答对 {mine.correct} / {mine.answered} 题"  # type: ignore[attr-defined]
+                     f"（正确率 {_quiz_pct(mine.correct, mine.answered)}）")  # type: ignore[attr-defined]
+    elif current:
+        lines.append("\n你本月还没有答题，发送 /quiz 参加！")
+    lines.append("<i>按答对题数排名，相同时比连续答对天数。" + ("发送 /rank 上月 查看上月排行。</i>" if current
+                                                          else "</i>"))
+    return "\n".join(lines)
+
+
+def _quiz_score_line(s: object, total: int) -> str:
+    return (f"答对 {s.correct} / {s.answered} 题，正确率 {_quiz_pct(s.correct, s.answered)}，"  # type: ignore[attr-defined]
+            f"当前连续答对 {s.streak} 天，最长 {s.best} 天，排名第 {s.place} / {total}")  # type: ignore[attr-defined]
+
+
+def quiz_myscore(rows: list[tuple[str, str, object | None, int]], last: object | None, last_total: int) -> str:
+    """/myscore: (chat name, "" for this chat; month; Score or None; members ranked) rows; last month here."""
+    lines = ["📊 <b>我的答题成绩</b>"]
+    for title, month, score, total in rows:
+        where = f"（{escape(title)}）" if title else ""
+        if score is None:
+            lines.append(f"{quiz_month_label(month)}{where}：还没有答题，发送 /quiz 试试。")
+        else:
+            lines.append(f"{quiz_month_label(month)}{where}：{_quiz_score_line(score, total)}")
+    if last is not None:
+        lines.append(f"上月：{_quiz_score_line(last, last_total)}")
+    return "\n".join(lines)
+
+
+def quiz_export_officers_only(group_admins: bool = True) -> str:
+    who = "群管理员（导出本群）或配置的工会干部（私聊导出全部）" if group_admins else "配置的工会干部"
+    return f"抱歉，答题成绩只有{who}可以导出。"
+
+
+QUIZ_EXPORT_USAGE = "用法：/quizexport [上月|2026-03]，不加月份即导出本月。"
+QUIZ_RANK_USAGE = "用法：/rank（本月）或 /rank 上月，也可写月份如 /rank 2026-02。"
+
+
+def quiz_export_filename(month: str, stamp: str) -> str:
+    return f"答题成绩-{month}-{stamp}.xlsx"
+
+
+def quiz_export_caption(month: str, members: int) -> str:
+    return f"{quiz_month_label(month)}答题成绩：{members} 人次（工作表“成员成绩”和“答题明细”）。"
+
+
+def quiz_export_empty(month: str) -> str:
+    return f"{quiz_month_label(month)}还没有答题记录，没有可导出的内容。"
+
+
+QUIZ_EXPORT_SHEET_MEMBERS = "成员成绩"
+QUIZ_EXPORT_SHEET_DAYS = "答题明细"
+QUIZ_EXPORT_HEADERS = ("月份", "群/聊天", "成员", "成员ID", "排名", "答题数", "答对数", "正确率",
+                       "当前连续答对天数", "最长连续答对天数")
+QUIZ_EXPORT_DAY_HEADERS = ("日期", "群/聊天", "成员", "成员ID", "题号", "题目", "作答", "正确答案", "结果", "作答时间")
+QUIZ_EXPORT_RIGHT = "对"
+QUIZ_EXPORT_WRONG = "错"
+QUIZ_PRIVATE_CHAT = "私聊"
+#: /myscore in a private chat: a chat whose name the bot never learnt.
+QUIZ_OTHER_CHAT = "另一个群"
+QUIZ_QUESTION_GONE = "（题目已从题库移除）"
+
+# Bank build (content build): summary and the reasons a row or file is skipped.
+
+
+def quiz_build_summary(questions: int, files: int, skipped: int) -> str:
+    return (f"题库：{files} 个文件，{questions} 道题，跳过 {skipped} 处 "
+            f"(quiz_questions={questions} quiz_skipped={skipped})")
+
+
+def quiz_skipped(name: str, row: int, why: str) -> str:
+    where = f"{name} 第 {row} 行" if row else name
+    return f"  已跳过 {where}：{why}"
+
+
+def quiz_file_read(name: str, questions: int) -> str:
+    return f"  {name}: {questions} 道题"
+
+
+def quiz_where(name: str, row: int) -> str:
+    return f"{name} 第 {row} 行"
+
+
+QUIZ_BAD_NO_QUESTION = "题目为空"
+QUIZ_BAD_NO_ANSWER = "没有答案"
+QUIZ_BAD_FEW_OPTIONS = "选项少于两个"
+QUIZ_NO_HEADER = "第一个工作表的前 5 行里没有表头（需要“题目”或“题干”一列）"
+QUIZ_OLD_EXCEL = "旧版 Excel 文件（.xls/.et）不能直接读取，请用 Excel 或 WPS“另存为” .xlsx"
+
+
+def quiz_bad_kind(cell: str) -> str:
+    return f"题型“{cell}”无法识别（应为 单选 / 多选 / 判断）"
+
+
+def quiz_bad_answer(cell: str) -> str:
+    return f"答案“{cell}”不是选项字母（如 B、ACD）"
+
+
+def quiz_bad_answer_option(letters: str) -> str:
+    return f"答案 {letters} 没有对应的选项"
+
+
+def quiz_bad_single(letters: str) -> str:
+    return f"单选题却有多个答案（{letters}）"
+
+
+def quiz_bad_judge(cell: str) -> str:
+    return f"判断题的答案“{cell}”应为 对/错（或 正确/错误、√/×）"
+
+
+def quiz_bad_duplicate(where: str) -> str:
+    return f"与{where}的题目重复"
+
+
+def quiz_bad_file(kind: str) -> str:
+    return f"无法打开，可能已损坏或不是 .xlsx（{kind}）"
+
+
+def quiz_bad_too_many(limit: int) -> str:
+    return f"选项超过 {limit} 个"
+
+
+def quiz_starter_not_array(path: object) -> str:
+    return f"{path}：question 必须是 [[question]] 表的数组"
+
+
+def quiz_starter_bad(n: int, why: str) -> str:
+    return f"content/quiz.toml 第 {n} 题：{why}"
+
+
+def quiz_starter_no_passage(n: int, pid: str) -> str:
+    return f"content/quiz.toml 第 {n} 题：出处段落“{pid}”不存在（请在 content/passages.jsonl 里找到段落的 id）"
+
+
+def quiz_with_source(explanation: str, source: str) -> str:
+    """The starter bank's 解析, ending with the passage it comes from."""
+    return f"{explanation}（出处：{source}）" if explanation else f"出处：{source}"
+
+#: The desk's 每日一题 page (bot/desk/templates/quiz.html).
+QUIZ_DESK = {
+    "nav": "每日一题",
+    "title": "每日一题 · 答题情况",
+    "month": "月份",
+    "show": "查看",
+    "export": "导出本月成绩（Excel）",
+    "members": "参与人数",
+    "answers": "作答人次",
+    "right": "答对",
+    "accuracy": "正确率",
+    "days_title": "每天的参与情况",
+    "day": "日期",
+    "chat": "群/聊天",
+    "answered": "作答人数",
+    "none": "这个月还没有人答题。",
+    "hard_title": "最难的题（正确率最低）",
+    "hard_hint": "至少 {n} 人作答的题；题库里已删除的题不列出。",
+    "question": "题目",
+    "answer": "正确答案",
+    "origin": "来源",
+    "bank": "题库：{n} 道题",
+    "bad_month": "月份格式应为 2026-03，已显示本月。",
+}

@@ -1,31 +1,184 @@
-"""The one periodic job: every feature's tick, about every 30 s, run by one scheduler per process.
+"""Every feature's tick, on the minute: one scheduled job per process, each feature tick in its own lane.
 
-With Telegram running, PTB's JobQueue (APScheduler) runs it; otherwise the runtime's own APScheduler
-(bot/runtime.py), or the console's loop. The job settings are chosen once, here.
+When. One APScheduler job fires at second 0 of every minute, and once as soon as its scheduler starts (the
+catch-up after downtime). With Telegram running, PTB's JobQueue (an AsyncIOScheduler) runs it
+(bot/adapters/telegram.py); otherwise the runtime's own AsyncIOScheduler (`start_scheduler`, bot/runtime.py,
+also used by the console). A push set for 08:00 is sent by the 08:00:00 run: a tick decides what is due from
+`svc.now()`, the same wall clock the scheduler waits on, and the scheduler starts the run only once that clock
+reads 08:00:00, so the 08:00 push is due in it (`occurrence <= now`).
+
+The trigger is `CronTrigger(second=0)` in UTC, not in the configured zone. Second 0 of a minute is the same
+instant in every zone in use (their offsets are whole minutes), so this is second 0 in the configured zone too,
+and UTC has no daylight saving: APScheduler 3's CronTrigger in a zone with DST runs nothing during the hour the
+clocks go back (Europe/Berlin, last Sunday of October: after 02:59 CEST its next run is 03:00 CET, 61 minutes
+later). tests/test_ticks.py checks the minutes across both of Berlin's changes and in Asia/Shanghai. The old
+schedule, an interval of 30 s started 1 s after start, ran at a phase unrelated to the minute: a push landed 0
+to 30 s late (bench/push_lateness.py measures both).
+
+Job settings (TICK_JOB_KWARGS), chosen deliberately:
+- `misfire_grace_time=None`: a late run always runs. It is late only when the loop was blocked or the machine
+  suspended, which is exactly when catching up matters; lateness never makes a tick wrong, because each tick
+  derives what is due from `svc.now()` and the store. What may still be sent late is the features' own rule:
+  the practice push's `[push] grace_minutes` (default 120: a push missed while the bot was down is sent at
+  start within that grace, otherwise recorded as missed), the weekly reminder's "once per ISO week".
+- `coalesce=True`: several missed minutes make one run, not a burst of identical ones: one run catches all of
+  them up.
+- `max_instances=1`: the job only starts each feature's lane and returns at once, so it never overlaps itself
+  (APScheduler skips, rather than delays, a run that finds max_instances reached; this job cannot reach it).
+
+How (Ticker). Each feature tick (`bot.commands.TICKS`, whatever the handler modules list) runs in its own task,
+so a long one (the practice push to 1,000 chats takes ~34 s under Telegram's 30 messages/s) never holds another
+feature's pushes, the reminders or the content reload. One feature tick never runs twice at once: a minute that
+fires while it still runs makes it run once more as soon as it ends (coalesced), so nothing due in that minute
+is skipped, and chats due then are served as soon as the earlier backlog has gone out (with the rate limit
+saturated they could hardly go out sooner). Two runs of one feature could not send twice either (every push is
+claimed durably per chat and date before it is sent), but they would double the sending concurrency and re-read
+the same backlog. The price: a run held by slow sends (a WeCom send waits up to 15 minutes for a lost connection)
+holds that feature's next run, on every platform, until its sends end. On a clean stop the running lanes get
+STOP_WAIT_SECONDS to finish; then they are cancelled (a claimed push whose send was cancelled is not sent again:
+at most once, as after kill -9).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.commands import TICKS
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.table import Tick
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 30
-#: A tick late by up to a whole interval still runs (APScheduler's default 1 s grace would skip it); several
-#: missed ticks collapse into one (each tick catches up from the store anyway); never two at once.
-TICK_JOB_KWARGS: dict[str, Any] = {"misfire_grace_time": TICK_SECONDS, "coalesce": True, "max_instances": 1}
+#: Seconds between two runs of the job (it runs at second 0 of every minute).
+TICK_SECONDS = 60
+#: The scheduled job's name (PTB's JobQueue) and id (the runtime's scheduler).
+TICK_JOB = "ticks"
+#: See the module docstring: a late run always runs, missed minutes run once, the job never overlaps itself.
+TICK_JOB_KWARGS: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+#: On a clean stop, how long running feature ticks may take to finish before they are cancelled.
+STOP_WAIT_SECONDS = 30.0
+
+
+def minute_trigger() -> CronTrigger:
+    """Second 0 of every minute (in UTC, which is second 0 in every zone in use; see the module docstring)."""
+    return CronTrigger(second=0, timezone=UTC)
+
+
+def job_kwargs() -> dict[str, Any]:
+    """APScheduler `add_job` arguments of the tick job: every minute at second 0, and a first run at once.
+
+    The first run's time is the scheduler's own clock (real time), never `Services.clock`: a test's clock set in
+    the future would otherwise hold the scheduler back.
+    """
+    return {"trigger": minute_trigger(), "next_run_time": datetime.now(UTC), **TICK_JOB_KWARGS}
+
+
+def _name(tick: Tick) -> str:
+    return f"{getattr(tick, '__module__', '?')}.{getattr(tick, '__qualname__', tick)}"
+
+
+async def _run_one(svc: Services, tick: Tick) -> None:
+    """One feature tick; its failure is logged and never stops the others."""
+    try:
+        await tick(svc)
+    except Exception:
+        log.exception("tick %s failed", _name(tick))
 
 
 async def run_ticks(svc: Services) -> None:
-    """Run every feature's periodic tick once; one failing tick never stops the others."""
+    """Run every feature's tick once, one after another, and wait for them (the console's `tick`, the tests)."""
     for tick in TICKS:
+        await _run_one(svc, tick)
+
+
+class Ticker:
+    """The scheduled job's body: each feature tick in its own lane, never two runs of one at once."""
+
+    def __init__(self, svc: Services, ticks: Sequence[Tick] | None = None) -> None:
+        self.svc = svc
+        self._ticks = ticks
+        self._running: dict[Tick, asyncio.Task[None]] = {}
+        self._again: set[Tick] = set()
+        self._closed = False
+        self._changed: asyncio.Event | None = None
+        #: How many times the job fired (for tests: see `wait_idle`).
+        self.fires = 0
+
+    @property
+    def ticks(self) -> Sequence[Tick]:
+        """The feature ticks it runs: every handler module's TICKS unless given."""
+        return TICKS if self._ticks is None else self._ticks
+
+    @property
+    def running(self) -> list[str]:
+        """The names of the feature ticks running now."""
+        return [_name(t) for t in self._running]
+
+    async def fire(self) -> None:
+        """The scheduled job: start every idle feature tick now; one still running runs again when it ends."""
+        if self._closed:
+            return
+        self.fires += 1
+        for tick in self.ticks:
+            if tick in self._running:
+                if tick not in self._again:
+                    log.info("tick %s still running from an earlier minute; it runs again when done", _name(tick))
+                self._again.add(tick)
+            else:
+                self._running[tick] = asyncio.create_task(self._lane(tick), name=f"tick {_name(tick)}")
+        self._notify()
+
+    async def _lane(self, tick: Tick) -> None:
         try:
-            await tick(svc)
-        except Exception:
-            log.exception("tick %s failed", getattr(tick, "__name__", tick))
+            while True:
+                self._again.discard(tick)
+                await _run_one(self.svc, tick)
+                if tick not in self._again or self._closed:
+                    break
+        finally:
+            self._running.pop(tick, None)
+            self._again.discard(tick)
+            self._notify()
+
+    def _notify(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    async def wait_idle(self, fires: int = 1) -> None:
+        """Wait until the job has fired at least `fires` times and no feature tick is running."""
+        while self.fires < fires or self._running:
+            if self._changed is None:
+                self._changed = asyncio.Event()
+            await self._changed.wait()
+
+    async def stop(self, timeout: float = STOP_WAIT_SECONDS) -> None:
+        """Start nothing more; let the running ticks finish for up to `timeout` seconds, then cancel them."""
+        self._closed = True
+        tasks = list(self._running.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        if pending:
+            log.warning("stopping: cancelled %d running ticks after %.0f s (%s); pushes they claimed are not resent",
+                        len(pending), timeout, ", ".join(t.get_name() for t in pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def start_scheduler(ticker: Ticker, tz: tzinfo) -> AsyncIOScheduler:
+    """The process's own scheduler running `ticker` on the minute (when no platform's scheduler does)."""
+    scheduler = AsyncIOScheduler(timezone=tz)
+    scheduler.add_job(ticker.fire, id=TICK_JOB, name=TICK_JOB, **job_kwargs())
+    scheduler.start()
+    return scheduler

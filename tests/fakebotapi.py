@@ -32,7 +32,13 @@ GROUP_ANONYMOUS_BOT_ID = 1087968824
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
-SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
+SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendPoll"})
+#: Telegram's poll limits (Bot API sendPoll).
+POLL_QUESTION_MAX = 300
+POLL_OPTIONS = (2, 10)
+POLL_OPTION_MAX = 100
+POLL_EXPLANATION_MAX = 200
+POLL_EXPLANATION_LINE_FEEDS = 2
 ADMIN_RIGHTS = (
     "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
     "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
@@ -54,16 +60,18 @@ DEFAULT_ALLOWED = frozenset({
 #: Form fields whose value is JSON-serialized (PTB sends non-string values JSON-encoded).
 JSON_FIELDS = frozenset({
     "reply_markup", "results", "entities", "caption_entities", "commands", "scope", "allowed_updates",
-    "link_preview_options", "reply_parameters", "button", "media",
+    "link_preview_options", "reply_parameters", "button", "media", "options", "question_entities",
+    "explanation_entities", "correct_option_ids",
 })
 INT_FIELDS = frozenset({
     "chat_id", "message_id", "user_id", "offset", "limit", "timeout", "cache_time", "reply_to_message_id",
-    "max_connections", "message_thread_id", "from_chat_id",
+    "max_connections", "message_thread_id", "from_chat_id", "correct_option_id", "open_period", "close_date",
 })
 BOOL_FIELDS = frozenset({
     "disable_notification", "protect_content", "disable_web_page_preview", "show_alert", "is_personal",
     "drop_pending_updates", "allow_sending_without_reply", "only_if_banned", "has_spoiler",
-    "disable_content_type_detection", "show_caption_above_media", "revoke_messages",
+    "disable_content_type_detection", "show_caption_above_media", "revoke_messages", "is_anonymous",
+    "allows_multiple_answers", "is_closed",
 })
 
 
@@ -535,6 +543,9 @@ class FakeBotAPI:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._ids = itertools.count(1)
         self._callback_queries: dict[str, bool] = {}
+        #: poll id -> (chat id, message id) of every poll the bot sent; votes: poll id -> {user id: option ids}
+        self.polls: dict[str, tuple[int, int]] = {}
+        self.votes: dict[str, dict[int, list[int]]] = {}
         self._inline_queries: dict[str, bool] = {}
         self._allowed: frozenset[str] = DEFAULT_ALLOWED
         self._sent_overall: deque[float] = deque()
@@ -821,6 +832,46 @@ class FakeBotAPI:
         })
         return qid
 
+    def poll(self, poll_id: str) -> dict[str, Any]:
+        """The poll object (as stored in its message) of a poll the bot sent."""
+        chat_id, message_id = self.polls[poll_id]
+        return self.messages[(chat_id, message_id)]["poll"]
+
+    def vote(self, chat_id: int, message_id: int, option_ids: list[int], *, user: User = DEFAULT_USER
+             ) -> dict[str, Any]:
+        """`user` votes in the bot's poll in message `message_id`; pushes the poll_answer update Telegram sends for
+        a non-anonymous poll. Like Telegram: a closed poll takes no votes, a quiz vote cannot be changed or
+        retracted, a regular poll's vote may be retracted (empty `option_ids`) and cast again."""
+        msg = self.messages.get((chat_id, message_id))
+        if msg is None or "poll" not in msg:
+            raise KeyError(f"no poll in message {message_id} of chat {chat_id}")
+        poll = msg["poll"]
+        if poll["is_closed"]:
+            raise ValueError("the poll is closed")
+        n = len(poll["options"])
+        if any(not 0 <= i < n for i in option_ids) or len(set(option_ids)) != len(option_ids):
+            raise ValueError(f"bad option ids {option_ids}")
+        if len(option_ids) > 1 and not poll["allows_multiple_answers"]:
+            raise ValueError("one option only")
+        votes = self.votes.setdefault(poll["id"], {})
+        before = votes.get(user.id, [])
+        if poll["type"] == "quiz" and before:
+            raise ValueError("a quiz answer cannot be changed")
+        if not option_ids and not before:
+            raise ValueError("nothing to retract")
+        for i in before:
+            poll["options"][i]["voter_count"] -= 1
+        for i in option_ids:
+            poll["options"][i]["voter_count"] += 1
+        votes[user.id] = list(option_ids)
+        poll["total_voter_count"] = sum(1 for v in votes.values() if v)
+        if poll["is_anonymous"]:
+            return {}
+        return self._deliver("poll_answer", {
+            "poll_id": poll["id"], "user": user.to_dict(), "option_ids": list(option_ids),
+            "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in option_ids],
+        })
+
     def push_inline_query(self, query: str, *, user: User = DEFAULT_USER, offset: str = "") -> str:
         """Push an inline query (`@bot query`); return its id."""
         qid = str(next(self._ids) * 104729 + 2 * 10**15)
@@ -960,7 +1011,7 @@ class FakeBotAPI:
             "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "answerInlineQuery",
             "sendDocument", "sendPhoto", "sendChatAction", "getChat", "getChatMember",
             "getChatAdministrators", "setMyCommands", "getMyCommands", "deleteMyCommands", "leaveChat",
-            "close", "logOut",
+            "close", "logOut", "sendPoll", "stopPoll",
         ]
         return {n.lower(): (n, getattr(self, "_m_" + n)) for n in names}
 
@@ -1171,6 +1222,89 @@ class FakeBotAPI:
         plain, ents = self._check_text(p.get("text"), p.get("parse_mode"), p.get("entities"))
         markup = self._check_markup(p.get("reply_markup"))
         return self._bot_message(chat, p, text=plain, entities=ents, reply_markup=markup)
+
+    async def _m_sendPoll(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
+        chat = self._target_chat(p)
+        question, q_ents = self._check_poll_text(p.get("question"), p.get("question_parse_mode"), "question",
+                                                 POLL_QUESTION_MAX)
+        raw = p.get("options")
+        if not isinstance(raw, list):
+            raise bad_request("can't parse options JSON object")
+        if not POLL_OPTIONS[0] <= len(raw) <= POLL_OPTIONS[1]:
+            raise bad_request("poll must have 2-10 options")
+        options = []
+        for opt in raw:
+            text, mode = (opt.get("text"), opt.get("text_parse_mode")) if isinstance(opt, dict) else (opt, None)
+            plain, _ents = self._check_poll_text(text, mode, "option", POLL_OPTION_MAX)
+            options.append({"text": plain, "voter_count": 0, "persistent_id": f"o{len(options)}"})
+        kind = p.get("type") or "regular"
+        if kind not in ("quiz", "regular"):
+            raise bad_request("POLL_TYPE_INVALID")
+        multiple = bool(p.get("allows_multiple_answers"))
+        correct = p.get("correct_option_id")
+        ids = p.get("correct_option_ids")  # newer clients (PTB 22.8) send the id as a one-element list
+        if correct is None and isinstance(ids, list):
+            if len(ids) != 1:
+                raise bad_request("QUIZ_CORRECT_ANSWERS_INVALID: a quiz poll has exactly one correct option")
+            correct = ids[0]
+        explanation = p.get("explanation")
+        if kind == "quiz":
+            if multiple:
+                raise bad_request("QUIZ_MULTIPLE_INVALID: a quiz poll can't allow multiple answers")
+            if not isinstance(correct, int) or isinstance(correct, bool) or not 0 <= correct < len(options):
+                raise bad_request("QUIZ_CORRECT_ANSWER_INVALID: wrong correct_option_id")
+        elif correct is not None:
+            raise bad_request("correct_option_id is allowed only in quiz polls")
+        elif explanation:
+            raise bad_request("explanation is allowed only in quiz polls")
+        anonymous = p.get("is_anonymous", True) is not False
+        if not anonymous and chat.type == "channel":
+            raise bad_request("non-anonymous polls can't be sent to channel chats")
+        poll: dict[str, Any] = {
+            "id": str(next(self._ids) * 48271 + 5 * 10**15), "question": question, "options": options,
+            "total_voter_count": 0, "is_closed": bool(p.get("is_closed")), "is_anonymous": anonymous,
+            "type": kind, "allows_multiple_answers": multiple,
+            "allows_revoting": kind != "quiz", "members_only": False,  # Bot API 9.6 / 10.0 required fields
+        }
+        if q_ents:
+            poll["question_entities"] = q_ents
+        if kind == "quiz":
+            poll["correct_option_ids"] = [correct]  # Bot API 9.6 (correct_option_id is deprecated)
+            if explanation:
+                plain, ents = self._check_poll_text(explanation, p.get("explanation_parse_mode"), "explanation",
+                                                    POLL_EXPLANATION_MAX, allow_empty=True)
+                if plain.count("\n") > POLL_EXPLANATION_LINE_FEEDS:
+                    raise bad_request("explanation can't contain more than 2 line feeds")
+                poll["explanation"] = plain
+                if ents:
+                    poll["explanation_entities"] = ents
+        msg = self._bot_message(chat, p, poll=poll, reply_markup=self._check_markup(p.get("reply_markup")))
+        self.polls[poll["id"]] = (chat.id, msg["message_id"])
+        return msg
+
+    async def _m_stopPoll(self, p: dict[str, Any], f: dict[str, bytes]) -> Any:
+        chat = self._target_chat(p, sending=False)
+        msg = self.messages.get((chat.id, int(p.get("message_id") or 0)))
+        if msg is None:
+            raise bad_request("message to stop poll not found")
+        if msg["from"]["id"] != self.bot.id or "poll" not in msg:
+            raise bad_request("message with poll to stop not found")
+        if msg["poll"]["is_closed"]:
+            raise bad_request("poll has already been closed")
+        msg["poll"]["is_closed"] = True
+        return msg["poll"]
+
+    @staticmethod
+    def _check_poll_text(text: Any, parse_mode: Any, what: str, limit: int, allow_empty: bool = False
+                         ) -> tuple[str, list[dict[str, Any]]]:
+        if not isinstance(text, str):
+            raise bad_request(f"poll {what} must be a string")
+        plain, ents = render_text(text, parse_mode, what)
+        if not plain.strip() and not allow_empty:
+            raise bad_request(f"poll {what} is empty")
+        if len(plain) > limit:
+            raise bad_request(f"poll {what} is too long: {len(plain)} characters, at most {limit}")
+        return plain, ents
 
     def _editable(self, p: dict[str, Any]) -> dict[str, Any] | None:
         if p.get("inline_message_id"):

@@ -79,3 +79,52 @@ async def test_pending_flow_gets_text_that_starts_with_a_trigger(tmp_path: Path)
         assert "flow got" not in (await dispatch(req, svc))[0].text
     finally:
         svc.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "chat", "addressed", "kind", "name", "args"),
+    [
+        ("/search 职代会", "group", False, "command", "search", "职代会"),
+        ("/search@union_helper_bot 职代会", "group", False, "command", "search", "职代会"),
+        ("/search@other_bot 职代会", "group", False, "ignore", None, ""),
+        ("/nosuch", "private", False, "unknown", None, "nosuch"),
+        ("/nosuch", "group", False, "ignore", None, ""),
+        ("搜索 职代会", "group", False, "command", "search", "职代会"),
+        ("@union_helper_bot 搜索 职代会", "group", True, "command", "search", "职代会"),
+        ("@union_helper_bot 集体合同", "group", True, "text", None, "集体合同"),
+        ("@union_helper_bot", "group", True, "help", None, ""),
+        ("大家早上好", "group", False, "ignore", None, ""),
+        ("集体合同", "private", False, "text", None, "集体合同"),
+    ],
+)
+def test_route_decides_once_for_dispatcher_and_flood_guard(
+    svc, text: str, chat: str, addressed: bool, kind: str, name: str | None, args: str  # type: ignore[no-untyped-def]
+) -> None:
+    """The one routing step: what kind of request a message is, and for the flood guard the same answer."""
+    from bot.commands import route
+    from bot.core import Request
+    from bot.flood import request_key
+
+    chat_id = "tg:-100" if chat == "group" else "tg:7"
+    req = Request(chat_id=chat_id, chat_type=chat, user_id="tg:7", user_name="x", text=text,  # type: ignore[arg-type]
+                  addressed=addressed)
+    r = route(req, svc)
+    assert (r.kind, r.command.name if r.command else None, r.args) == (kind, name, args)
+    key = request_key(req, svc)
+    if chat == "group" and (name == "search" or kind == "text"):
+        assert key == ("search", args)
+    elif name is None and kind != "help":
+        assert key is None
+
+
+def test_route_peeks_at_a_numbered_choice_and_dispatch_uses_it_up(svc) -> None:  # type: ignore[no-untyped-def]
+    from bot import choices
+    from bot.commands import route
+    from bot.core import Button, Request
+
+    choices.offer(svc, "tg:7", [[Button("甲", data="sg:a"), Button("乙", data="sg:b")]])
+    req = Request(chat_id="tg:7", chat_type="private", user_id="tg:7", user_name="x", text="2")
+    assert route(req, svc).data == "sg:b"
+    assert route(req, svc).data == "sg:b"  # routing twice (guard, then dispatcher) does not use the offer up
+    assert choices.take(svc, "tg:7", "2") == "sg:b"
+    assert route(req, svc).kind == "text"

@@ -95,3 +95,30 @@ def test_preview_switches_show_each_platforms_source(tmp_path: Path) -> None:
     assert r"\<b>x\</b> \*\*粗体\*\* \[x\](y) \`c\`" in wecom
     assert pairs["/today"].startswith("┌─ Telegram HTML 1/1") and "<b>每日一招</b>" in pairs["/today"]
     assert "┌─" not in pairs["/help"] and "<b>" not in pairs["/help"]
+
+
+def test_dingtalk_preview_shows_markdown_with_json_sizes_and_tappable_choices(tmp_path: Path) -> None:
+    out = console(tmp_path, ":dingtalk\n搜索 **粗体** [x](y)\n/suggest\n:group\n/search 集体合同\n")
+    pairs = dict(replies(out))
+    assert pairs[":dingtalk"] == "（已切换：预览 钉钉 markdown 原文，每条消息单独显示）"
+    search = pairs["搜索 **粗体** [x](y)"]
+    assert search.startswith("┌─ DingTalk markdown · ") and "字节（JSON 转义后）" in search
+    assert r"\*\*粗体\*\*" in search
+    suggest = pairs["/suggest"]
+    assert "dtmd://dingtalkclient/sendMessage?content=" in suggest and "请点选" in suggest
+    group = pairs["/search 集体合同"]
+    assert "dtmd://" not in group and "请 @我 并回复数字" in group  # a tap in a group would not reach the robot
+
+
+def test_quiz_in_the_console_numbered_with_buttons_and_typed_answers(tmp_path: Path) -> None:
+    """每日一题 on a fresh clone's starter bank: numbered options, :N presses one, typed answers, the ranking."""
+    out = console(tmp_path, "/quiz\n:1\nB\n/rank\n:group\n每日一题\n答 对\n")
+    pairs = dict(replies(out))
+    question = pairs["/quiz"]
+    assert question.startswith("📝 每日一题 · ") and "每人每天以第一次回答为准" in question
+    assert "[1] " in question and "（输入 :1 等编号按下按钮）" in question or "全部正确选项的字母" in question
+    first = pairs[":1"] if "[1] " in question else pairs["B"]
+    assert "回答正确" in first or "回答错误" in first
+    assert "正确答案：" in first and "出处：《" in first
+    assert "共 1 人参与" in pairs["/rank"] and "控制台用户" in pairs["/rank"]
+    assert "群里请 @我" in pairs["每日一题"]

@@ -24,16 +24,17 @@ from bot.content import (
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 CONTENT = ROOT / "content"
-OUTPUTS = (PASSAGES_FILE, PRACTICES_FILE, MANIFEST_FILE)
+OUTPUTS = (PASSAGES_FILE, PRACTICES_FILE, MANIFEST_FILE, "quiz.json")
 METHODS = ("选择法", "广益法", "附加法", "反求法", "借脑法", "移植法", "开发法", "组合法", "异同法", "联想法")
 PLACEHOLDER = re.compile(r"[_＿*＊]")
 
 
 def _content_dir(tmp: Path) -> Path:
-    """A fresh content dir holding only the hand-curated practices.toml and titles.toml."""
+    """A fresh content dir holding only the hand-curated practices.toml, titles.toml and quiz.toml."""
     tmp.mkdir(parents=True, exist_ok=True)
     shutil.copy(CONTENT / PRACTICES_INPUT, tmp / PRACTICES_INPUT)
     shutil.copy(CONTENT / TITLES_FILE, tmp / TITLES_FILE)
+    shutil.copy(CONTENT / "quiz.toml", tmp / "quiz.toml")  # the 每日一题 starter bank
     return tmp
 
 

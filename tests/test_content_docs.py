@@ -138,7 +138,7 @@ def test_rebuild_is_byte_identical(corpus: tuple[Path, Path], tmp_path: Path) ->
     seeds, first = corpus
     again = tmp_path / "content"
     again.mkdir()
-    for name in ("practices.toml", TITLES_FILE):
+    for name in ("practices.toml", TITLES_FILE, "quiz.toml"):
         (again / name).write_bytes((first / name).read_bytes())
     build(seeds, again, progress=lambda _: None)
     for name in (PASSAGES_FILE, PRACTICES_FILE, MANIFEST_FILE):

@@ -105,7 +105,7 @@ async def test_reload_and_tick_pick_up_rebuilt_content_keeping_the_rotation(tmp_
         assert doc["picks"][NOW.date().isoformat()] != today_id
         assert "内容没有变化" in await s.say("/reload")
 
-        # A later rebuild is picked up by the tick alone (the adapters run it about every 30 s).
+        # A later rebuild is picked up by the tick alone (the adapters run it every minute).
         notice = "# 工会通知\n\n本周五下午在职工书屋举办插花沙龙，欢迎报名。\n"
         (seeds / "local" / "通知.md").write_text(notice, "utf-8")
         build(seeds, content, progress=lambda _: None)

@@ -466,3 +466,77 @@ async def test_wait_for_times_out_with_the_calls_seen(api: FakeBotAPI, bot: Bot)
     await bot.send_message(ALICE.id, "hello")
     with pytest.raises(AssertionError, match="(?i)hello"):
         await api.wait_for("sendMessage", chat_id=GROUP, timeout=0.2)
+
+
+# ----------------------------------------------------------------------------- polls (每日一题)
+
+
+async def test_send_poll_is_validated_like_telegram(api: FakeBotAPI, bot: Bot) -> None:
+    ok = await bot.send_poll(GROUP, "题目？", ["甲", "乙"], type="quiz", correct_option_ids=[1], is_anonymous=False,
+                             explanation="解析")
+    assert ok.poll is not None and ok.poll.correct_option_ids == (1,) and ok.poll.explanation == "解析"
+    bad = [
+        ({"question": "", "options": ["甲", "乙"]}, "question is empty"),
+        ({"question": "问" * 301, "options": ["甲", "乙"]}, "question is too long"),
+        ({"question": "问", "options": ["甲"]}, "2-10 options"),
+        ({"question": "问", "options": [str(i) for i in range(11)]}, "2-10 options"),
+        ({"question": "问", "options": ["甲", "乙" * 101]}, "option is too long"),
+        ({"question": "问", "options": ["甲", ""]}, "option is empty"),
+        ({"question": "问", "options": ["甲", "乙"], "type": "quiz"}, "QUIZ_CORRECT_ANSWER_INVALID"),
+        ({"question": "问", "options": ["甲", "乙"], "type": "quiz", "correct_option_ids": [0, 1]},
+         "exactly one correct option"),
+        ({"question": "问", "options": ["甲", "乙"], "type": "quiz", "correct_option_ids": [2]},
+         "QUIZ_CORRECT_ANSWER_INVALID"),
+        ({"question": "问", "options": ["甲", "乙"], "type": "quiz", "correct_option_ids": [0],
+          "allows_multiple_answers": True}, "QUIZ_MULTIPLE_INVALID"),
+        ({"question": "问", "options": ["甲", "乙"], "type": "quiz", "correct_option_ids": [0],
+          "explanation": "解" * 201}, "explanation is too long"),
+        ({"question": "问", "options": ["甲", "乙"], "type": "quiz", "correct_option_ids": [0],
+          "explanation": "一\n二\n三\n四"}, "more than 2 line feeds"),
+        ({"question": "问", "options": ["甲", "乙"], "explanation": "解"}, "only in quiz polls"),
+        ({"question": "<b>问", "options": ["甲", "乙"], "question_parse_mode": "HTML"}, "can't parse entities"),
+    ]
+    for kwargs, reason in bad:
+        with pytest.raises(BadRequest, match=f"(?i){reason}"):  # PTB capitalises the description
+            await bot.send_poll(GROUP, **kwargs)  # type: ignore[arg-type]
+    # lengths are counted after entity parsing, like messages
+    fits = await bot.send_poll(GROUP, "<b>" + "问" * 300 + "</b>", ["甲", "乙"], question_parse_mode="HTML")
+    assert fits.poll is not None and len(fits.poll.question) == 300
+
+
+async def test_votes_arrive_as_poll_answers_and_stop_poll_closes(api: FakeBotAPI, bot: Bot) -> None:
+    quiz = await bot.send_poll(GROUP, "题？", ["甲", "乙", "丙"], type="quiz", correct_option_ids=[0],
+                               is_anonymous=False)
+    multi = await bot.send_poll(GROUP, "多选？", ["甲", "乙", "丙"], allows_multiple_answers=True,
+                                is_anonymous=False)
+    api.vote(GROUP, quiz.message_id, [1], user=ALICE)
+    with pytest.raises(ValueError, match="cannot be changed"):
+        api.vote(GROUP, quiz.message_id, [0], user=ALICE)
+    api.vote(GROUP, multi.message_id, [0, 2], user=ALICE)
+    api.vote(GROUP, multi.message_id, [], user=ALICE)  # retracted
+    updates = await bot.get_updates()
+    answers = [u.poll_answer for u in updates]
+    assert [(a.poll_id, a.user.id, a.option_ids) for a in answers if a] == [
+        (quiz.poll.id, ALICE.id, (1,)), (multi.poll.id, ALICE.id, (0, 2)), (multi.poll.id, ALICE.id, ())]
+    closed = await bot.stop_poll(GROUP, quiz.message_id)
+    assert closed.is_closed and closed.options[1].voter_count == 1
+    with pytest.raises(BadRequest, match="(?i)poll has already been closed"):
+        await bot.stop_poll(GROUP, quiz.message_id)
+    with pytest.raises(ValueError, match="closed"):
+        api.vote(GROUP, quiz.message_id, [0], user=User(2002, "王五"))
+    sent = await bot.send_message(GROUP, "不是投票")
+    with pytest.raises(BadRequest, match="(?i)poll to stop not found"):
+        await bot.stop_poll(GROUP, sent.message_id)
+
+
+async def test_allowed_updates_are_honoured_for_poll_answers(api: FakeBotAPI, bot: Bot) -> None:
+    poll = await bot.send_poll(GROUP, "题？", ["甲", "乙"], type="quiz", correct_option_ids=[0], is_anonymous=False)
+    await bot.get_updates(allowed_updates=["message"])  # a bot that does not ask for poll answers
+    api.vote(GROUP, poll.message_id, [0], user=ALICE)
+    api.push_message("你好", user=ALICE)
+    updates = await bot.get_updates(allowed_updates=["message"])
+    assert [u.message.text for u in updates if u.message] == ["你好"] and all(u.poll_answer is None for u in updates)
+    poll2 = await bot.send_poll(GROUP, "题2？", ["甲", "乙"], type="quiz", correct_option_ids=[0], is_anonymous=False)
+    api.vote(GROUP, poll2.message_id, [1], user=ALICE)
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, allowed_updates=["message", "poll_answer"])
+    assert [u.poll_answer.option_ids for u in updates if u.poll_answer] == [(1,)]

@@ -184,16 +184,16 @@ async def test_a_long_article_is_paged_between_items(tmp_path: Path) -> None:
         svc.close()
 
 
-def test_a_repeated_law_question_in_a_busy_group_is_one_read() -> None:
+def test_a_repeated_law_question_in_a_busy_group_is_one_read(svc: Services) -> None:
     """/law is an idempotent read like /search: in a flooded group the same question is answered once."""
     from bot.flood import request_key
 
     def grp(text: str) -> Request:
         return Request(chat_id="tg:-5001", chat_type="supergroup", user_id="tg:7", user_name="李四", text=text)
 
-    key = request_key(grp("/law 试用期最长多久？"))
-    assert key == request_key(grp("法规 试用期最长多久")) == ("law", "试用期最长多久")
-    assert request_key(grp("查法条 试用期")) != request_key(grp("/search 试用期"))
+    key = request_key(grp("/law 试用期最长多久？"), svc)
+    assert key == request_key(grp("法规 试用期最长多久"), svc) == ("law", "试用期最长多久")
+    assert request_key(grp("查法条 试用期"), svc) != request_key(grp("/search 试用期"), svc)
 
 
 def lawgen_cn(n: int) -> str:

@@ -40,7 +40,7 @@ def test_only_the_store_imports_tinydb() -> None:
 
 def test_platform_libraries_stay_in_their_adapters() -> None:
     """No platform's library outside bot/adapters (the core knows no platform)."""
-    platform_libs = {"telegram", "aibot", "websockets"}
+    platform_libs = {"telegram", "aibot", "websockets", "dingtalk_stream", "httpx"}
     for path in sources():
         if path.parent.name == "adapters":
             continue

@@ -1,4 +1,4 @@
-"""One process, two platforms (issue 9): Telegram and WeCom served together, end to end.
+"""One process, two platforms (issue 9), then three (issue 16): Telegram, WeCom and DingTalk served together.
 
 Real PTB Application (TelegramPlatform) and real WecomAdapter (Tencent's SDK over TLS) share one Services and one
 Store; the fakes (tests/fakebotapi.py, tests/fakewecom.py) record what each platform was sent. Harness:
@@ -24,14 +24,16 @@ import pytest
 from e2e import ALICE, GROUP, ROOT, Clock, free_port
 from e2e import press as e2e_press
 from fakebotapi import Call, FakeBotAPI, User
+from fakedingtalk import FakeDingTalk
 from fakewecom import FakeWeCom, Frame
-from multi_e2e import WECOM_OFFICER, Both, fakes, running_both, toml_config
+from multi_e2e import DINGTALK_OFFICER, WECOM_OFFICER, Both, fakes, fakes3, running_both, toml_config
 
 from bot import texts
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 3, 3)  # a Tuesday
 WGROUP = "wrGroup1"
+DGROUP = "cidDingGroup1=="
 TG_OFFICER = User(2009, "李干事", "liganshi")
 HEADING = re.compile(r"每日一招 · (\d{4}年\d{1,2}月\d{1,2}日)")
 
@@ -338,3 +340,195 @@ async def test_run_py_wrong_wecom_secret_names_wecom_on_one_line_only(
     code, err = await _finish(proc, timeout=60)
     assert code == 2
     assert [line for line in err.splitlines() if "[wecom]" in line] == [err.rstrip("\n").splitlines()[-1]], err
+
+
+# ----------------------------------------------------------------------------- (e) three platforms (issue 16)
+
+
+@pytest.fixture
+async def three(tmp_path: Path) -> AsyncIterator[tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]]:
+    async with fakes3(tmp_path) as servers:
+        yield servers
+
+
+def dt_pushed_days(dt: FakeDingTalk, conversation: str, since: int = 0) -> list[str]:
+    plain = [d.text.replace("\\", "").replace("*", "") for d in dt.delivered(conversation, since, via="group")]
+    return [m.group(1) for t in plain if (m := HEADING.search(t))]
+
+
+async def subscribe_three(both: Both, hhmm: str = "07:30") -> None:
+    await subscribe_both(both, hhmm)
+    (reply,) = await both.dt_say(f"订阅 {hhmm}", conversation=DGROUP, user=DINGTALK_OFFICER)
+    assert "已订阅" in reply.text and hhmm in reply.text
+    assert (both.services.store.push_doc(f"dingtalk:{DGROUP}") or {}).get("sub") is not None
+
+
+async def test_same_minute_three_platforms_each_pushed_exactly_once(
+        tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]) -> None:
+    api, wc, dt = three
+    clock = Clock(at(DAY - timedelta(days=1), "09:30"))
+    async with running_both(tmp_path, api, wc, clock=clock, dt=dt) as both:
+        await subscribe_three(both)
+        (refused,) = await both.dt_say("订阅 07:30", conversation="cidOther==", user="someone", is_admin=True)
+        assert "只有" in refused.text  # an organisation admin is not a union officer
+        tg_mark, wc_mark, dt_mark = api.mark(), len(wc.frames), len(dt.deliveries)
+        clock.set(at(DAY, "07:29", 59))
+        await both.tick()
+        assert dt.delivered(since=dt_mark) == [] and tg_pushes(api, GROUP, tg_mark) == []
+        clock.set(at(DAY, "07:30", 5))
+        await asyncio.gather(both.tick(), both.tick(), both.tick())  # three ticks at once
+        await both.tick()
+        clock.set(at(DAY, "07:31"))
+        await both.tick()
+        assert len(tg_pushes(api, GROUP, tg_mark)) == 1
+        assert len(wc_sends(wc, WGROUP, since=wc_mark)) == 1
+        assert dt_pushed_days(dt, DGROUP, dt_mark) == [heading(DAY)]
+        assert [d.conversation for d in dt.delivered(since=dt_mark)] == [DGROUP]  # nothing else on DingTalk
+        assert not [c for c in api.calls[tg_mark:] if c.method == "sendMessage" and c.chat_id != GROUP]
+        assert "<b>" not in dt.delivered(DGROUP, dt_mark)[0].text
+        assert not dt.refusals() and not api.rejected()
+
+
+def crash_on_dingtalk_send(dt: FakeDingTalk, data: Path, image: Path, conversation: str, *, deliver: bool,
+                           task: list[asyncio.Task[Any]]) -> None:
+    """As crash_on_send, for DingTalk's groupMessages/send."""
+
+    async def hook(kind: str, body: dict[str, Any]) -> bool:
+        if kind == "group" and body.get("openConversationId") == conversation and not image.exists():
+            shutil.copytree(data, image, ignore=shutil.ignore_patterns("store.lock", "cache"))
+            if not deliver:
+                for t in task:
+                    t.cancel()
+                return False
+        return True
+
+    dt.on_send = hook
+
+
+@pytest.mark.parametrize("delivered", [True, False], ids=["crash-after-send", "crash-before-send"])
+async def test_kill9_during_three_platform_push_then_restart_never_pushes_twice(
+        tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk], delivered: bool) -> None:
+    api, wc, dt = three
+    clock = Clock(at(DAY - timedelta(days=1), "09:30"))
+    image = tmp_path / "crashed" / "data"
+    async with running_both(tmp_path, api, wc, clock=clock, dt=dt) as both:
+        await subscribe_three(both)
+        tg_mark, wc_mark, dt_mark = api.mark(), len(wc.frames), len(dt.deliveries)
+        ticking: list[asyncio.Task[Any]] = []
+        crash_on_dingtalk_send(dt, tmp_path / "data", image, DGROUP, deliver=delivered, task=ticking)
+        clock.set(at(DAY, "07:30"))
+        ticking.append(asyncio.ensure_future(both.tick()))
+        await asyncio.gather(*ticking, return_exceptions=True)
+        assert image.exists()
+        assert len(dt.delivered(DGROUP, dt_mark, via="group")) == (1 if delivered else 0)
+        dt.on_send = None
+
+    clock.set(at(DAY, "07:31"))  # restarted over the kill -9 image: fresh Services and adapters, same fakes
+    async with running_both(tmp_path, api, wc, clock=clock, data_dir=image, dt=dt) as both:
+        for when in ("07:31", "08:00", "09:29", "23:59"):
+            clock.set(at(DAY, when))
+            await both.tick()
+        assert len(dt.delivered(DGROUP, dt_mark, via="group")) == (1 if delivered else 0)  # never twice
+        assert len(tg_pushes(api, GROUP, tg_mark)) <= 1 and len(wc_sends(wc, WGROUP, since=wc_mark)) <= 1
+        doc = both.services.store.push_doc(f"dingtalk:{DGROUP}") or {}
+        assert doc["deliveries"][DAY.isoformat()]["status"] == "claimed"  # the claim survived; never re-sent
+        tomorrow = DAY + timedelta(days=1)
+        clock.set(at(tomorrow, "07:30"))
+        await both.tick()
+        await both.tick()
+        assert dt_pushed_days(dt, DGROUP, dt_mark) == ([heading(DAY)] if delivered else []) + [heading(tomorrow)]
+        assert len(tg_pushes(api, GROUP, tg_mark)) == len(wc_sends(wc, WGROUP, since=wc_mark))
+
+
+async def test_dingtalk_suggestion_reviewed_in_wecom_tells_proposer_in_dingtalk(
+        tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]) -> None:
+    api, wc, dt = three
+    async with running_both(tmp_path, api, wc, dt=dt) as both:
+        (receipt,) = await both.dt_say("/suggest 建议职工书屋周末也开放", user="dtproposer", nick="钱七")
+        number = _number(receipt.text)
+        (page,) = await both.wc_say("/review", userid=WECOM_OFFICER)
+        card = page.body["template_card"]
+        view = next(b["key"] for b in card["button_list"] if number in b["text"])
+        mark = len(wc.frames)
+        await wc.click(view, card["task_id"], userid=WECOM_OFFICER)
+        (detail,) = await wc.wait_for("aibot_respond_update_msg", since=mark)
+        assert "钱七" in detail.content or "钱七" in "".join(f.content for f in wc.delivered(mark))
+        accept = next(b["key"] for b in detail.body["template_card"]["button_list"] if "受理" in b["text"])
+        dt_mark = len(dt.deliveries)
+        await wc.click(accept, card["task_id"], userid=WECOM_OFFICER)
+        (told,) = await dt.wait_delivered("dtproposer", since=dt_mark, via="batch")
+        assert number in told.text and "已受理" in told.text.replace("*", "")
+
+
+async def _run_py3(tmp_path: Path, api: FakeBotAPI, wc: FakeWeCom, dt: FakeDingTalk,
+                   **kw: Any) -> asyncio.subprocess.Process:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(toml_config(api, wc, tmp_path / "data", dt=dt, **kw), encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for k in ("TELEGRAM_BOT_TOKEN", "WECOM_BOT_SECRET", "DINGTALK_CLIENT_SECRET", "DINGTALK_OPENAPI_ENDPOINT"):
+        env.pop(k, None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "run.py"), "--config", str(cfg), cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_run_py_serves_three_platforms_and_stops_on_sigterm_losing_nothing(
+        tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]) -> None:
+    api, wc, dt = three
+    proc = await _run_py3(tmp_path, api, wc, dt)
+    step = "connecting"
+    try:
+        await wc.wait_connected(timeout=60)
+        await dt.wait_connected(timeout=60)
+        step = "/help on Telegram"
+        mark = api.mark()
+        api.push_message("/help")
+        [tg_help] = await api.wait_for("sendMessage", chat_id=1001, since=mark, ok=True, timeout=60)
+        assert "/search" in tg_help.text
+        step = "/help in WeCom"
+        frame = await wc.message("/help", chatid=WGROUP)
+        (wc_help,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
+        assert "@我" in wc_help.content
+        step = "/help in DingTalk"
+        sent = await dt.message("/help", conversation=DGROUP)
+        (dt_help,) = await dt.wait_replies(sent, timeout=30)
+        assert "/search" in dt_help.text and "钉钉说明" in dt_help.text
+        step = "a ping"
+        mid = await dt.ping()
+        await dt.wait_until(lambda: dt.ping_acked(mid))
+        step = "messages acknowledged just before SIGTERM"
+        last = [await dt.message(f"搜索 {w}", user=f"late{i}") for i, w in enumerate(["集体合同", "职代会", "工资"])]
+        for s in last:
+            assert await dt.wait_ack(s) == 200
+        step = "stopping on SIGTERM"
+        proc.send_signal(signal.SIGTERM)
+        code, err = await _finish(proc)
+    except (AssertionError, TimeoutError) as e:
+        proc.kill()
+        _out, err_b = await proc.communicate()
+        raise AssertionError(f"{step}: {e!r}\nstderr:\n{err_b.decode('utf-8', 'replace')[-4000:]}") from e
+    assert code == 0, err
+    assert "Traceback" not in err, err
+    assert "telegram started" in err and "wecom started" in err and "dingtalk started" in err
+    assert all(dt.replies_to(s) for s in last)  # nothing acknowledged was lost
+    assert dt.client_secret not in err and "opaque" not in err and not re.search(r"\bping\b", err, re.I)
+    assert not dt.refusals() and not api.rejected()
+
+
+async def test_run_py_wrong_dingtalk_secret_exits_2_with_one_line(
+        tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]) -> None:
+    api, wc, dt = three
+    proc = await _run_py3(tmp_path, api, wc, dt, dingtalk_secret="wrong-dt-secret")
+    try:
+        code, err = await _finish(proc, timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert code == 2, err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if "[dingtalk]" in line]
+    assert lines == [err.rstrip("\n").splitlines()[-1]] and lines[0].startswith("配置错误"), err
+    assert "wrong-dt-secret" not in err
+    assert dt.auth_failures == 1 and not dt.find("gateway", ok=None)

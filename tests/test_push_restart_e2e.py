@@ -45,7 +45,7 @@ async def api() -> AsyncIterator[FakeBotAPI]:
 
 
 async def tick_at(bot: RunningBot, when: datetime) -> None:
-    """Set the clock and run the push tick, as the adapter's job does every 30 s."""
+    """Set the clock and run the push tick, as the adapter's job does every minute."""
     bot.clock.set(when)
     await push.tick(bot.services)
 

@@ -126,6 +126,15 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/suggestions.py", "SATISFACTION"): TABLE,
     # Units stripped from amounts a member types (12,000元, 1.2万).
     ("bot/suggestions.py", "parse_money"): ("元", "万"),
+    # 每日一题: the Excel bank template's header names, 题型 words and 对/错 words (matched against bank cells and
+    # members' answers), the words members type before an answer (答 B), a month typed as 2026年2月.
+    ("bot/quizbank.py", "_HEADERS"): TABLE,
+    ("bot/quizbank.py", "_KIND_WORDS"): TABLE,
+    ("bot/quizbank.py", "TRUE_WORDS"): TABLE,
+    ("bot/quizbank.py", "FALSE_WORDS"): TABLE,
+    ("bot/quiz.py", "ANSWER_WORDS"): TABLE,
+    ("bot/handlers/quiz.py", "_MONTH_RE"): TABLE,
+    ("bot/handlers/quiz.py", "COMMANDS"): TABLE,
 }
 
 

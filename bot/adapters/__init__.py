@@ -1,2 +1,2 @@
-"""Platform adapters over the platform-neutral core: Telegram, WeCom, the console; the shared limiter,
+"""Platform adapters over the platform-neutral core: Telegram, WeCom, DingTalk, the console; the shared limiter,
 per-chat update queue and per-platform rendering."""

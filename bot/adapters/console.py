@@ -8,7 +8,6 @@ press a button of the last reply. Reads piped stdin too, so it can be scripted; 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import re
@@ -21,7 +20,7 @@ from bot.adapters import render
 from bot.commands import dispatch
 from bot.core import CONSOLE, Button, Reply, Request, qualify
 from bot.services import Services
-from bot.ticks import TICK_SECONDS, run_ticks
+from bot.ticks import Ticker, run_ticks, start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,8 @@ class ConsoleChat:
         self.chat_type = "private"
         self.admin = False
         self.buttons: list[Button] = []
-        #: How replies are shown: "plain" (a terminal's view), or exactly what "telegram" / "wecom" would be sent.
+        #: How replies are shown: "plain" (a terminal's view), or exactly what "telegram" / "wecom" / "dingtalk"
+        #: would be sent.
         self.preview = "plain"
         self.bot_username = "union_helper_bot"
         svc.senders[CONSOLE] = self.deliver
@@ -72,8 +72,8 @@ class ConsoleChat:
         """Print one reply: HTML rendered for a terminal, buttons numbered."""
         if reply.toast:
             self.out.write(f"{prefix}{texts.CONSOLE_TOAST}{reply.toast}\n")
-        if reply.text:
-            for part in self.rendered(reply.text):
+        if reply.text or (self.preview == "dingtalk" and reply.buttons):
+            for part in self.rendered(reply.text, reply.buttons):
                 self.out.write(prefix + part + "\n")
         if reply.document is not None:
             self.out.write(f"{prefix}{texts.CONSOLE_FILE}{reply.document}\n")
@@ -88,14 +88,23 @@ class ConsoleChat:
             self.out.write(f"{labels}   {texts.CONSOLE_PRESS_HINT}\n")
         self.out.flush()
 
-    def rendered(self, text: str) -> list[str]:
-        """The reply as the current preview shows it: one terminal text, or each platform message's source."""
+    def rendered(self, text: str, buttons: list[list[Button]] | None = None) -> list[str]:
+        """The reply as the current preview shows it: one terminal text, or each platform message's source
+        (DingTalk's with its buttons as they would be rendered, and each part's size as DingTalk counts it)."""
         if self.preview == "telegram":
             parts = texts.split_message(text)
             return [texts.console_preview_part("Telegram HTML", i, len(parts), p) for i, p in enumerate(parts, 1)]
         if self.preview == "wecom":
             parts = render.split_markdown(render.to_markdown(text))
             return [texts.console_preview_part("WeCom markdown", i, len(parts), p) for i, p in enumerate(parts, 1)]
+        if self.preview == "dingtalk":
+            from bot.adapters import dingtalk
+
+            group = self.chat_type != "private"
+            dparts = dingtalk.render_parts(Reply(text, buttons=buttons or []), group, token=lambda b: "k0preview")
+            return [texts.console_preview_part(f"DingTalk markdown · {title}", i, len(dparts), body,
+                                               dingtalk.escaped_size(body))
+                    for i, (title, body) in enumerate(dparts, 1)]
         return [self.render(text)]
 
     def render(self, text: str) -> str:
@@ -187,7 +196,7 @@ class ConsoleChat:
                 return True
             self.user_id = str(int(uid))
             self.user_name = name.strip() or texts.console_user_name(uid)
-        elif word in ("telegram", "wecom", "plain"):
+        elif word in ("telegram", "wecom", "dingtalk", "plain"):
             self.preview = word
             self.out.write(texts.console_preview(word) + "\n")
             return True
@@ -200,12 +209,6 @@ class ConsoleChat:
         self.out.write(texts.console_switched(self.where()) + "\n")
         self.out.flush()
         return True
-
-
-async def _tick_loop(svc: Services) -> None:
-    while True:
-        await run_ticks(svc)
-        await asyncio.sleep(TICK_SECONDS)
 
 
 def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
@@ -226,7 +229,6 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
     chat = ConsoleChat(svc, out, color=interactive and out.isatty())
     out.write(texts.console_banner(interactive) + "\n")
     out.flush()
-    ticker = asyncio.create_task(_tick_loop(svc))
     desk = None
     if svc.config.desk.enabled:  # the officers' web desk (bot/desk): /desk prints a login link
         from bot.desk import DeskServer
@@ -238,6 +240,8 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
         target=_read_lines, args=(stdin, asyncio.get_running_loop(), lines), daemon=True, name="console-stdin"
     )
     reader.start()
+    ticker = Ticker(svc)  # pushes on the minute, as on the other platforms (bot/ticks.py)
+    scheduler = start_scheduler(ticker, svc.config.tz)
     try:
         while True:
             if interactive:
@@ -253,9 +257,8 @@ async def run_console(svc: Services, stdin: TextIO | None = None, out: TextIO | 
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     finally:
-        ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticker
+        scheduler.shutdown(wait=False)
+        await ticker.stop()
         if desk is not None:
             await desk.stop()
         out.write(texts.CONSOLE_BYE + "\n")

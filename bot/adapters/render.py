@@ -1,4 +1,4 @@
-"""Core markup (a Telegram-style HTML subset) rendered for other platforms: WeCom markdown and plain text.
+"""Core markup (a Telegram-style HTML subset) rendered for other platforms: WeCom / DingTalk markdown, plain text.
 
 The core's replies use <b> <i> <u> <s> <code> <pre> <a href> <blockquote> and the entities &lt; &gt; &amp;
 &quot;; everything else in a reply is text. Text nodes (which carry member-supplied words: queries, suggestions,
@@ -10,6 +10,7 @@ member show literally in WeCom. `split_markdown` cuts a rendered message into pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 #: WeCom's limit for a markdown message's content, in bytes of UTF-8.
@@ -172,6 +173,24 @@ def to_plain(markup: str) -> str:
     return r.result()
 
 
+def to_dingtalk_markdown(markup: str) -> str:
+    """Core markup -> DingTalk markdown: the same escaped markdown, with every line break inside a paragraph made
+    a hard break ("  " before the newline, as DingTalk's clients need; a single newline would join the lines).
+    Code blocks are left alone."""
+    lines = to_markdown(markup).split("\n")
+    fence = ""
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^(`{3,})\s*$", line)
+        if m and (not fence or m.group(1) == fence):
+            fence = "" if fence else m.group(1)
+        elif (not fence and line.strip() and i + 1 < len(lines) and lines[i + 1].strip()
+              and not line.endswith("  ")):
+            line += "  "
+        out.append(line)
+    return "\n".join(out)
+
+
 # --- splitting ------------------------------------------------------------------------------------
 
 _ATOM = re.compile(r"\\.|.", re.S)  # an escape is one unit: never cut between "\" and its character
@@ -181,30 +200,33 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def split_markdown(text: str, limit: int = WECOM_MARKDOWN_BYTES) -> list[str]:
-    """Cut `text` into parts of at most `limit` UTF-8 bytes: at paragraphs, else lines, else characters.
+def split_markdown(text: str, limit: int = WECOM_MARKDOWN_BYTES, size: Callable[[str], int] | None = None,
+                   ) -> list[str]:
+    """Cut `text` into parts of at most `limit` units of `size` (default: UTF-8 bytes): at paragraphs, else lines,
+    else characters. `size` must be additive over concatenation (DingTalk counts JSON-escaped bytes).
 
     Joining the parts with the separators they were cut at gives `text` back (a code fence cut in two is
     closed and reopened); no part is empty and no part ends inside an escape or a multi-byte character.
     """
+    size = size or _size
     if limit < 16:
         raise ValueError("limit too small")
-    if _size(text) <= limit:
+    if size(text) <= limit:
         return [text] if text else []
     parts: list[str] = []
-    for chunk in _pack(text, "\n\n", limit):
-        for piece in _pack(chunk, "\n", limit) if _size(chunk) > limit else [chunk]:
-            parts.extend(_hard(piece, limit) if _size(piece) > limit else [piece])
-    return _refence(parts, limit)
+    for chunk in _pack(text, "\n\n", limit, size):
+        for piece in _pack(chunk, "\n", limit, size) if size(chunk) > limit else [chunk]:
+            parts.extend(_hard(piece, limit, size) if size(piece) > limit else [piece])
+    return _refence(parts, limit, size)
 
 
-def _pack(text: str, sep: str, limit: int) -> list[str]:
-    """Greedily join `sep`-separated pieces into chunks of at most `limit` bytes (longer pieces left whole)."""
+def _pack(text: str, sep: str, limit: int, size: Callable[[str], int]) -> list[str]:
+    """Greedily join `sep`-separated pieces into chunks of at most `limit` (longer pieces left whole)."""
     out: list[str] = []
     cur = ""
     for piece in text.split(sep):
         cand = piece if not cur else cur + sep + piece
-        if cur and _size(cand) > limit:
+        if cur and size(cand) > limit:
             out.append(cur)
             cur = piece
         else:
@@ -214,18 +236,18 @@ def _pack(text: str, sep: str, limit: int) -> list[str]:
     return [p for p in out if p]
 
 
-def _hard(text: str, limit: int) -> list[str]:
+def _hard(text: str, limit: int, size: Callable[[str], int]) -> list[str]:
     """Cut at character (escape) boundaries."""
     out: list[str] = []
     cur: list[str] = []
-    size = 0
+    used = 0
     for atom in _ATOM.findall(text):
-        n = _size(atom)
-        if size + n > limit and cur:
+        n = size(atom)
+        if used + n > limit and cur:
             out.append("".join(cur))
-            cur, size = [], 0
+            cur, used = [], 0
         cur.append(atom)
-        size += n
+        used += n
     if cur:
         out.append("".join(cur))
     return out
@@ -234,7 +256,7 @@ def _hard(text: str, limit: int) -> list[str]:
 _FENCE = re.compile(r"^(`{3,})\s*$", re.M)
 
 
-def _refence(parts: list[str], limit: int) -> list[str]:
+def _refence(parts: list[str], limit: int, size: Callable[[str], int]) -> list[str]:
     """A part that ends inside a ``` block gets it closed, and the next part reopens it (sizes kept)."""
     out: list[str] = []
     carry = ""
@@ -251,8 +273,8 @@ def _refence(parts: list[str], limit: int) -> list[str]:
         if open_fence:
             part = part + "\n" + open_fence
         carry = open_fence
-        if _size(part) > limit:  # the added fences pushed it over: cut again without refencing
-            out.extend(_hard(part, limit))
+        if size(part) > limit:  # the added fences pushed it over: cut again without refencing
+            out.extend(_hard(part, limit, size))
         else:
             out.append(part)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import html
 import logging
 import time
 from typing import Any
@@ -33,10 +34,12 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 
 from bot import flood, lifecycle, texts
+from bot import quiz as quizzes
 from bot.adapters.chatqueue import ChatQueue, ChatQueueProcessor
 from bot.commands import TABLE, dispatch
 from bot.config import Config
@@ -53,12 +56,18 @@ from bot.core import (
     raw_id,
 )
 from bot.services import Services
-from bot.ticks import TICK_JOB_KWARGS, TICK_SECONDS, run_ticks
+from bot.ticks import TICK_JOB, Ticker, job_kwargs
 
 log = logging.getLogger(__name__)
 
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 ADMIN_CACHE_SECONDS = 300
+#: Telegram's poll limits (sendPoll): question, options, a quiz's explanation (and its line feeds).
+POLL_QUESTION_MAX = 300
+POLL_OPTION_MAX = 100
+POLL_OPTIONS = (2, 10)
+POLL_EXPLANATION_MAX = 200
+POLL_EXPLANATION_LINE_FEEDS = 2
 
 
 def _tg(chat_id: str) -> int:
@@ -92,6 +101,8 @@ class TelegramAdapter:
         self._admin_cache: dict[tuple[str, str], tuple[float, bool]] = {}
         # --- flood sense (issue 10): per-group dedup and busy note around dispatch ---
         self.flood: flood.FloodGuard | None = flood.FloodGuard()
+        #: Runs every feature's tick when the JobQueue's minute job fires (bot/ticks.py).
+        self.ticker = Ticker(svc)
 
     # --- outgoing -------------------------------------------------------------------------------
 
@@ -105,6 +116,11 @@ class TelegramAdapter:
         tg_chat = _tg(chat_id)
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
         try:
+            if reply.close_quizzes:
+                await self._close_polls(reply.close_quizzes)
+            if reply.quiz is not None:
+                await self._send_poll(tg_chat, reply, quote)
+                return
             if reply.document is not None:
                 with reply.document.open("rb") as f:
                     await bot.send_document(tg_chat, f, caption=reply.text or None, filename=reply.document.name)
@@ -133,6 +149,51 @@ class TelegramAdapter:
             raise DeliveryUncertain(f"{_chat_label(chat_id)}: {e}") from e
         except TelegramError as e:
             raise DeliveryError(f"{_chat_label(chat_id)}: {e}") from e
+
+    async def _send_poll(self, tg_chat: int, reply: Reply, quote: ReplyParameters | None) -> None:
+        """A quiz as Telegram's native poll: a quiz poll (one right option, the verdict and explanation shown to
+        each voter), or for 多选 a regular poll allowing several answers (its answer revealed at the day's close).
+        Non-anonymous, so each vote arrives as a poll_answer naming the member. When the question or an option
+        is too long for a poll, the question goes first as a message and the poll carries short labels."""
+        quiz = reply.quiz
+        assert quiz is not None
+        question = f"{quiz.header}\n{quiz.question}"
+        options = list(quiz.options)
+        if not POLL_OPTIONS[0] <= len(options) <= POLL_OPTIONS[1]:
+            raise DeliveryError(f"a poll needs {POLL_OPTIONS[0]}-{POLL_OPTIONS[1]} options, not {len(options)}")
+        long_options = any(len(o) > POLL_OPTION_MAX for o in options)
+        if len(question) > POLL_QUESTION_MAX or long_options:
+            for part in texts.split_message(reply.text):
+                await self.app.bot.send_message(tg_chat, part, reply_parameters=quote)
+                quote = None
+            question = quiz.header + texts.QUIZ_POLL_SEE_ABOVE
+            if long_options:
+                options = [chr(ord("A") + i) for i in range(len(options))]
+        kind: dict[str, Any] = (
+            {"type": "regular", "allows_multiple_answers": True} if quiz.multiple
+            else {"type": "quiz", "correct_option_ids": [quiz.correct[0]]}  # Bot API 9.6's name for the one id
+        )
+        if not quiz.multiple and quiz.explanation:
+            kind["explanation"] = html.escape(_clip_explanation(quiz.explanation), quote=False)
+        msg = await self.app.bot.send_poll(
+            tg_chat, html.escape(question, quote=False), [html.escape(o, quote=False) for o in options],
+            is_anonymous=False, reply_parameters=quote, **kind,
+        )
+        if quiz.on_sent is not None and msg.poll is not None:
+            quiz.on_sent({"platform": TELEGRAM, "poll_id": msg.poll.id, "message_id": msg.message_id,
+                          "chat": tg_chat})
+
+    async def _close_polls(self, refs: tuple[dict[str, Any], ...]) -> None:
+        """Stop the day's polls (a poll already closed or gone is fine)."""
+        for ref in refs:
+            if ref.get("platform") != TELEGRAM or not ref.get("message_id"):
+                continue
+            try:
+                await self.app.bot.stop_poll(int(ref["chat"]), int(ref["message_id"]))
+            except Forbidden:
+                raise
+            except TelegramError as e:
+                log.info("stopPoll in %s: %s", _chat_label(qualify(TELEGRAM, ref["chat"])), e)
 
     async def sender(self, reply: Reply) -> None:
         """The core's Sender: pushes and notifications outside a request."""
@@ -263,8 +324,11 @@ class TelegramAdapter:
         return f"https://t.me/{username}" + (f"?start={start}" if start else "")
 
     @staticmethod
-    def update_chat(update: object) -> int | None:
-        """The ChatQueue key of an update: its chat (messages and button presses share it), else None."""
+    def update_chat(update: object) -> Any:
+        """The ChatQueue key of an update: its chat (messages and button presses share it); a member's poll
+        votes (which carry no chat) in that member's order; else None."""
+        if isinstance(update, Update) and update.poll_answer is not None and update.poll_answer.user is not None:
+            return ("poll_answer", update.poll_answer.user.id)
         chat = update.effective_chat if isinstance(update, Update) else None
         return chat.id if chat is not None else None
 
@@ -295,6 +359,23 @@ class TelegramAdapter:
             log.info("answerCallbackQuery failed: %s", e)
         message = query.message if isinstance(query.message, Message) else None
         await self.deliver([r for r in replies if r.text or r.document or r.photo], req, message)
+
+    async def on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A vote in one of our quiz polls (non-anonymous, so it names the member): to the core as the answer."""
+        answer = update.poll_answer
+        if answer is None or answer.user is None:
+            return
+        poll = quizzes.find_poll(self.svc, TELEGRAM, answer.poll_id)
+        if poll is None:
+            return  # not one of ours any more (closed and forgotten)
+        user = answer.user
+        req = Request(
+            chat_id=poll["chat_id"], chat_type=poll.get("chat_type", "supergroup"),
+            user_id=qualify(TELEGRAM, user.id), user_name=user.full_name,
+            callback_data=quizzes.vote_data(poll, answer.option_ids), bot_username=self.app.bot.username or "",
+            platform=TELEGRAM, private_link=self.private_link,
+        )
+        await self.deliver(await dispatch(req, self.svc), req)
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Inline mode: `@bot 集体合同` lists matching passages."""
@@ -336,9 +417,9 @@ class TelegramAdapter:
         if old and new:
             lifecycle.chat_migrated(self.svc, qualify(TELEGRAM, old), qualify(TELEGRAM, new))
 
-    async def run_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The periodic job: every feature's tick (daily pushes, weekly reminders), for every platform."""
-        await run_ticks(self.svc)
+    async def fire_ticks(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The job on the minute: every feature's tick (daily pushes, reminders, reload), for every platform."""
+        await self.ticker.fire()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -347,6 +428,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("flood wait: %s", context.error)
         return
     log.error("error while handling an update", exc_info=context.error)
+
+
+def _clip_explanation(text: str) -> str:
+    """A quiz poll's explanation within Telegram's limits (the core sends the whole 解析 at the day's close)."""
+    lines = text.split("\n")
+    text = "\n".join(lines[: POLL_EXPLANATION_LINE_FEEDS + 1]) + (" " + " ".join(lines[3:]) if len(lines) > 3 else "")
+    if len(text) <= POLL_EXPLANATION_MAX:
+        return text
+    return text[: POLL_EXPLANATION_MAX - len(texts.QUIZ_POLL_MORE)] + texts.QUIZ_POLL_MORE
 
 
 def menu_commands() -> list[BotCommand]:
@@ -381,17 +471,15 @@ def build_application(
             await app.bot.set_my_commands(menu_commands())
         except TelegramError as e:
             log.warning("setMyCommands failed: %s", e)
-        if app.job_queue is not None:
-            app.job_queue.run_repeating(
-                adapter.run_ticks,
-                interval=TICK_SECONDS,
-                first=1,
-                name="ticks",
-                job_kwargs=TICK_JOB_KWARGS,
-            )
+        if app.job_queue is not None:  # second 0 of every minute, and once at start (bot/ticks.py)
+            app.job_queue.run_custom(adapter.fire_ticks, job_kwargs=job_kwargs(), name=TICK_JOB)
         # Load (or build) the search index in the background, so the first search is quick.
         asyncio.get_running_loop().run_in_executor(None, lambda: services.search)
         log.info("bot @%s ready", app.bot.username)
+
+    async def post_stop(app: Application) -> None:
+        # After the JobQueue stopped (no new runs), before the bot's connection closes: running ticks finish.
+        await app.bot_data["adapter"].ticker.stop()
 
     async def post_shutdown(app: Application) -> None:
         services.close()
@@ -411,6 +499,7 @@ def build_application(
         .rate_limiter(build_rate_limiter())
         .concurrent_updates(processor if concurrent else False)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -424,6 +513,7 @@ def build_application(
     app.add_handler(ChatMemberHandler(adapter.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CallbackQueryHandler(adapter.on_callback))
     app.add_handler(InlineQueryHandler(adapter.on_inline))
+    app.add_handler(PollAnswerHandler(adapter.on_poll_answer))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, adapter.on_message))
     app.add_error_handler(on_error)
     return app

@@ -57,7 +57,6 @@ CARD_TEXT_CHARS = 112
 ERR_RATE = 45009
 EXIT_AUTH = 2
 EXIT_TAKEN_OVER = 3
-TICK_SECONDS = 30
 WATCHDOG_SECONDS = 1.0
 DEDUPE_KEEP = 10000
 #: How long a send waits for the connection to come back (or 45009 to pass) before giving up.
@@ -312,8 +311,10 @@ class WecomAdapter:
         where cards with buttons are allowed."""
         if key in self._groups:
             return True
-        sub = (self.svc.store.push_doc(PREFIX + key) or {}).get("sub") or {}
-        return sub.get("chat_type") in ("group", "supergroup")
+        for doc in (self.svc.store.push_doc(PREFIX + key), self.svc.store.quiz_doc(PREFIX + key)):  # either push
+            if ((doc or {}).get("sub") or {}).get("chat_type") in ("group", "supergroup"):
+                return True
+        return False
 
     def _base_request(self, body: dict[str, Any], **kw: Any) -> Request:
         key, chat_type, userid = self._who(body)
@@ -421,10 +422,14 @@ class WecomAdapter:
         if reply.document is not None or reply.photo is not None:
             text = (text + "\n" if text else "") + texts.WECOM_FILE_UNAVAILABLE
         card = None
-        if reply.buttons:
+        # A quiz pushed to a group goes as text (WeCom allows no buttons there; members answer 答 B), and a quiz's
+        # option buttons are not numbered choices (a typed 2 or B is an answer the quiz reads itself).
+        buttons = [] if reply.quiz is not None and group_push else reply.buttons
+        if buttons:
             if self._card_fits(reply, group_push):
-                card = self._card(text, reply.buttons)
-                choices.offer(self.svc, PREFIX + key, reply.buttons)  # a typed "2" presses the 2nd button too
+                card = self._card(text, buttons)
+                if reply.quiz is None:
+                    choices.offer(self.svc, PREFIX + key, buttons)  # a typed "2" presses the 2nd button too
                 if card["_fits"]:
                     text = ""
                 else:
@@ -432,7 +437,7 @@ class WecomAdapter:
                     card["sub_title_text"] = texts.WECOM_CARD_MORE
                 del card["_fits"]
             else:
-                text = text + "\n\n" + choices.offer(self.svc, PREFIX + key, reply.buttons)
+                text = text + "\n\n" + choices.offer(self.svc, PREFIX + key, buttons)
         bodies: list[dict[str, Any]] = [
             {"msgtype": "markdown", "markdown": {"content": part}}
             for part in render.split_markdown(render.to_markdown(text))

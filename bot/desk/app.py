@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -55,7 +56,8 @@ def build_app(svc: Services) -> Starlette:
     cfg = svc.config.desk
     prefix = urlparse(cfg.public_url).path.rstrip("/") if cfg.public_url else ""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.globals.update(L=L, prefix=prefix, sg=sg, money=texts.sg_money, ANON=texts.SG_ANONYMOUS)
+    env.globals.update(L=L, prefix=prefix, sg=sg, money=texts.sg_money, ANON=texts.SG_ANONYMOUS,
+                       quiz_nav=texts.QUIZ_DESK["nav"])
     env.filters["when"] = lambda iso: (iso or "")[:16].replace("T", " ")
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -233,6 +235,49 @@ def build_app(svc: Services) -> Starlette:
         disposition = f'attachment; filename="suggestions-{stamp}.{fmt}"'
         return Response(body, media_type=media, headers={**_NO_STORE, "Content-Disposition": disposition})
 
+    # --- 每日一题 ----------------------------------------------------------------------------------
+
+    def _quiz_month(request: Request) -> tuple[str, bool]:
+        """The ?month= asked for ("2026-03"), or this month (and whether the asked one was unreadable)."""
+        from bot import quiz as Q
+
+        asked = request.query_params.get("month", "")
+        if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", asked):
+            return asked, False
+        return Q.month_of(svc.now().date()), bool(asked)
+
+    async def quiz_page(request: Request) -> Response:
+        officer(request)
+        from bot import quiz as Q
+
+        month, bad = _quiz_month(request)
+        days, questions = Q.month_figures(svc, month)
+        bank = Q.bank(svc)
+        titles = {d.chat_id: Q.chat_title(svc, d.chat_id) or d.chat_id for d in days}
+        hard = [(bank.get(f.qid), f) for f in questions if f.answered >= QUIZ_HARD_MIN and bank.get(f.qid)]
+        members = len({(d["chat_id"], d["user_id"]) for d in svc.store.quiz_scores_where(
+            lambda d: d.get("month") == month)})
+        return page(request, "quiz.html", QL=texts.QUIZ_DESK, month=month, bad_month=bad,
+                    days=sorted(days, key=lambda d: (d.day, titles[d.chat_id]), reverse=True), titles=titles,
+                    hard=hard[:QUIZ_HARD_SHOWN], hard_min=QUIZ_HARD_MIN, members=members,
+                    answers=sum(d.answered for d in days), right=sum(d.right for d in days), bank_size=len(bank.ids))
+
+    async def quiz_export(request: Request) -> Response:
+        officer(request)
+        from bot.quizexport import export_month
+
+        month, _bad = _quiz_month(request)
+        with tempfile.TemporaryDirectory(dir=svc.config.data_dir) as tmp:
+            path = Path(tmp) / "quiz.xlsx"
+            count = await asyncio.to_thread(export_month, svc, month, path)
+            body = path.read_bytes() if count else b""
+        if not count:
+            request.session["flash_error"] = texts.quiz_export_empty(month)
+            return to(f"/quiz?month={month}")
+        log.info("desk: exported the quiz results of %s", month)
+        disposition = f'attachment; filename="quiz-{month}.xlsx"'
+        return Response(body, media_type=_XLSX, headers={**_NO_STORE, "Content-Disposition": disposition})
+
     # --- errors ----------------------------------------------------------------------------------
 
     async def denied(request: Request, exc: Exception) -> Response:
@@ -274,6 +319,8 @@ def build_app(svc: Services) -> Starlette:
         Route("/stats", stats),
         Route("/stats/chart.png", chart),
         Route("/export", export),
+        Route("/quiz", quiz_page),
+        Route("/quiz/export", quiz_export),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     if prefix:
@@ -299,6 +346,9 @@ def build_app(svc: Services) -> Starlette:
 
 
 _NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+#: The 每日一题 page lists the questions answered at least this often with the lowest accuracy, at most this many.
+QUIZ_HARD_MIN = 3
+QUIZ_HARD_SHOWN = 10
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -1,16 +1,18 @@
 """Practice of the day: /subscribe /unsubscribe /settime /today /status /push and the push tick.
 
-Scheduling is restart-safe by construction: `tick` (run by the adapters about every 30 s) derives what is due
-from svc.now() and the store alone. Delivery is at-most-once per chat and date: the claim for (chat, date) is
-written durably BEFORE sending, so a crash right after sending never causes a second push; the claim is released
-(status "failed", retried on a later tick within the grace) only when the sender reports a definite failure
-with nothing delivered yet. A push missed by downtime is sent once at start if still within
-config.push.grace_minutes of its time, otherwise skipped and logged.
+Scheduling is restart-safe by construction: `tick` (run at second 0 of every minute and at start, bot/ticks.py)
+derives what is due from svc.now() and the store alone, so a push set for 08:00 goes out with the 08:00:00 run.
+Delivery is at-most-once per chat and date: the claim for (chat, date) is written durably BEFORE sending, so a
+crash right after sending never causes a second push; the claim is released (status "failed", retried on a
+later tick within the grace) only when the sender reports a definite failure with nothing delivered yet. A push
+missed by downtime is sent once at start if still within config.push.grace_minutes of its time, otherwise skipped
+and logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -234,15 +236,16 @@ async def deliver(svc: Services, chat_id: str, day: date) -> str:
     if pid is None:
         return "skipped"  # not subscribed any more, already claimed, or no content
     parts = practice_parts(_practice(svc, pid), day)
-    status, target = await _send_parts(svc, chat_id, parts)
+    status, target = await send_replies(svc, chat_id, [Reply(text=part) for part in parts])
     _update(svc, target, lambda doc: P.mark_doc(doc, day, status, svc.now()))
     if status == "sent":
         log.info("pushed %s to %s for %s", pid, _label(svc, target), day)
     return status
 
 
-async def _send_parts(svc: Services, chat_id: str, parts: Sequence[str]) -> tuple[str, str]:
-    """Send the parts, following a migration once; returns (status, chat id the record now lives under).
+async def send_replies(svc: Services, chat_id: str, parts: Sequence[Reply]) -> tuple[str, str]:
+    """Send the parts of one push (each to the chat, whatever its chat_id), following a migration once;
+    returns (status, chat id the record now lives under).
 
     Status: "sent"; "failed" (definite failure, nothing delivered: retried later); "partial"; "gone";
     "unknown" (a timeout or unexpected error: it may have arrived, so never retried).
@@ -252,7 +255,7 @@ async def _send_parts(svc: Services, chat_id: str, parts: Sequence[str]) -> tupl
     target = chat_id
     while sent < len(parts):
         try:
-            await svc.sender(Reply(chat_id=target, text=parts[sent]))
+            await svc.sender(dataclasses.replace(parts[sent], chat_id=target))
             sent += 1
         except ChatMoved as e:
             if target != chat_id:
@@ -261,8 +264,9 @@ async def _send_parts(svc: Services, chat_id: str, parts: Sequence[str]) -> tupl
             lifecycle.chat_migrated(svc, target, e.new_chat_id)
             target = e.new_chat_id
         except ChatGone as e:
-            chat_removed(svc, target)
-            log.info("%s gone during push (%s)", _label(svc, target), e.reason)
+            label = _label(svc, target)
+            lifecycle.chat_removed(svc, target)  # every feature's subscription ends (practice, quiz)
+            log.info("%s gone during push (%s)", label, e.reason)
             return "gone", target
         except DeliveryError as e:
             if _ambiguous(e):

@@ -1,7 +1,7 @@
 """Live content: /reload (重新加载) for officers, and a tick that picks up a rebuilt content/ within a minute.
 
-`python run.py content build` rewrites content/manifest.json last; the tick (run by the adapters about every
-30 s) compares its stamp with the one loaded and, when it changed, swaps `Services.content` and drops the
+`python run.py content build` rewrites content/manifest.json last; the tick (run on every minute,
+bot/ticks.py) compares its stamp with the one loaded and, when it changed, swaps `Services.content` and drops the
 search engine, then warms the new engine off the event loop. Nothing restarts and the rotation state (in the
 store, by stable practice id) is kept; a practice that disappeared is simply not picked any more.
 """
