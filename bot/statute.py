@@ -27,7 +27,7 @@ ARTICLE_START_RE = re.compile(
 #: Chapter-level headings: 第一编 / 第二章 / 第三节 (level 1, 2, 3), and the heading of an appendix.
 CHAPTER_RE = re.compile(rf"^第([{_CN_DIGITS}\d]{{1,4}})([编章节])[\s\u3000：:]*")
 _CHAPTER_LEVEL = {"编": 1, "章": 2, "节": 3}
-APPENDIX_RE = re.compile(r"^(?:附\s*录|附\s*件|附\s*表|附)\s*[一二三四五六七八九十\d]*\s*[：:]?")
+APPENDIX_RE = re.compile(r"^附\s*[录件表]\s*[一二三四五六七八九十\d]*\s*(?:[：:]|$)")
 #: Words a statute's title ends with, before any bracketed tail such as （一） or （2018年修正）.
 LAW_TITLE_RE = re.compile(r"(?:法|条例|规定|办法|解释|通知|决定|细则|规则)$")
 #: A bracketed tail that is not part of the usual name: （2018年修正）, （节选）, （草案）.
