@@ -113,7 +113,9 @@ def test_route_decides_once_for_dispatcher_and_flood_guard(
     key = request_key(req, svc)
     if chat == "group" and (name == "search" or kind == "text"):
         assert key == ("search", args)
-    elif name is None and kind != "help":
+    elif chat == "group" and kind == "help":
+        assert key == ("help", "")
+    elif name is None:
         assert key is None
 
 
