@@ -89,6 +89,7 @@ async def test_pending_flow_gets_text_that_starts_with_a_trigger(tmp_path: Path)
         ("/search@other_bot 职代会", "group", False, "ignore", None, ""),
         ("/nosuch", "private", False, "unknown", None, "nosuch"),
         ("/nosuch", "group", False, "ignore", None, ""),
+        ("/nosuch", "group", True, "unknown", None, "nosuch"),  # addressed to the bot: it answers
         ("搜索 职代会", "group", False, "command", "search", "职代会"),
         ("@union_helper_bot 搜索 职代会", "group", True, "command", "search", "职代会"),
         ("@union_helper_bot 集体合同", "group", True, "text", None, "集体合同"),

@@ -63,6 +63,11 @@ async def test_help_names_configured_officers_not_org_admins(dt: RunningDingtalk
     assert "配置的工会干部" in refusal.text
 
 
+async def test_an_unknown_command_in_a_group_gets_an_answer(dt: RunningDingtalk) -> None:
+    (reply,) = await dt.say("/nosuch", conversation=GROUP)  # the member @-mentioned the robot: not silence
+    assert "没有 /nosuch 这个命令" in plain(reply.text)
+
+
 async def test_rich_text_is_read_and_a_picture_gets_a_clear_answer(dt: RunningDingtalk) -> None:
     (reply,) = await dt.say("", msgtype="richText", rich=[{"text": "搜索 职代会"}, {"downloadCode": "x"}])
     assert "职代会" in reply.text or "职工代表大会" in reply.text
