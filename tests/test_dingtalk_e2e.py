@@ -85,6 +85,46 @@ async def test_twice_delivered_msgid_answered_once(dt: RunningDingtalk) -> None:
     assert len(dt.server.replies_to(first)) == 1
 
 
+async def test_a_message_the_full_queue_cannot_take_is_not_acked_and_its_redelivery_is_answered(
+        dt: RunningDingtalk) -> None:
+    from bot.adapters.chatqueue import ChatQueue
+
+    dt.adapter.queue = ChatQueue(max_concurrent=1, max_pending=1, name="dingtalk")  # the hard cap, made small
+    started, gate = asyncio.Event(), asyncio.Event()
+
+    async def busy() -> None:
+        started.set()
+        await gate.wait()
+
+    dt.adapter.queue.submit_nowait("other", busy)
+    await started.wait()
+    dt.adapter.queue.submit_nowait("third", gate.wait)  # waits: the queue is at its cap
+    sent = await dt.send("建议 食堂的饭菜价格太高，建议公开成本", user="owed1")
+    assert await dt.server.wait_ack(sent) != 200  # not acknowledged: DingTalk will deliver it again
+    gate.set()
+    await dt.adapter.queue.join()
+    again = await dt.server.redeliver(sent)
+    assert await dt.server.wait_ack(again) == 200
+    (receipt,) = await dt.server.wait_replies(sent)
+    assert number_of(receipt.text)
+
+
+async def test_a_failure_while_accepting_is_logged_and_left_for_redelivery(
+        dt: RunningDingtalk, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(msg: object) -> bool:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dt.adapter, "_droppable", broken)
+    sent = await dt.send("今日", conversation=GROUP)
+    assert await dt.server.wait_ack(sent) != 200
+    assert any("accepting a robot message failed" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    again = await dt.server.redeliver(sent)
+    assert await dt.server.wait_ack(again) == 200
+    (reply,) = await dt.server.wait_replies(sent)
+    assert "每日一招" in reply.title + reply.text
+
+
 async def test_group_suggestion_names_the_proposer_by_nick_and_records_the_group(dt: RunningDingtalk) -> None:
     (receipt,) = await dt.say("建议 车间通风设备噪音太大，建议加装消音罩", conversation=GROUP, user="wangwu",
                               nick="王五", title="一车间工会群")

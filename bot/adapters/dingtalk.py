@@ -503,9 +503,20 @@ class DingtalkAdapter:
             return AckMessage.STATUS_OK, "OK"
         if not self._fresh(msg.message_id):
             return AckMessage.STATUS_OK, "OK"
-        key, group, _user = self._who(msg)
-        droppable = group and self._droppable(msg)
-        self.queue.submit_nowait(key or None, lambda: self._guarded(msg), droppable=droppable)
+        droppable = False
+        try:
+            key, group, _user = self._who(msg)
+            droppable = group and self._droppable(msg)
+            accepted = self.queue.submit_nowait(key or None, lambda: self._guarded(msg), droppable=droppable)
+        except Exception:  # the SDK would log it at DEBUG only: say it, and let DingTalk deliver it again
+            log.exception("DingTalk: accepting a robot message failed; not acknowledged")
+            accepted = False
+        if not accepted and not droppable:
+            # Not queued (the queue's hard cap, or the failure above), and owed an answer: not acknowledged, and
+            # its msgId forgotten, so DingTalk's redelivery is handled. (A shed group read is covered by the flood
+            # sense's answers and acknowledged.)
+            self._forget(msg.message_id)
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, "busy"
         return AckMessage.STATUS_OK, "OK"
 
     async def _guarded(self, msg: Any) -> None:
@@ -524,6 +535,10 @@ class DingtalkAdapter:
         if len(self._seen) > DEDUPE_KEEP:
             self._seen.popitem(last=False)
         return True
+
+    def _forget(self, msg_id: str | None) -> None:
+        if msg_id:
+            self._seen.pop(msg_id, None)
 
     def _who(self, msg: Any) -> tuple[str, bool, str]:
         """(chat key, is group, staffId) of a message."""
