@@ -225,3 +225,55 @@ async def test_stop_cancels_a_tick_that_does_not_finish(svc: Services, caplog: p
         await ticker.stop(timeout=0)
     assert stuck.active == 0 and ticker.running == []
     assert any("cancelled 1 running ticks" in r.getMessage() for r in caplog.records)
+
+
+async def test_serve_lets_a_platforms_own_ticks_finish_before_it_stops_any_platform(svc: Services) -> None:
+    """With Telegram, PTB's JobQueue runs the ticks and its platform is started first, so stopped last: a push
+    through another platform still on the wire at SIGTERM must finish before that other platform stops."""
+    from bot.runtime import serve
+
+    events: list[str] = []
+    pushing = asyncio.Event()
+    stopping = asyncio.Event()
+
+    async def push(s: Services) -> None:  # a push through the other platform, on the wire when the stop comes
+        pushing.set()
+        await stopping.wait()
+        events.append("push sent")
+
+    class Watched(Ticker):
+        async def stop(self, timeout: float = 30.0) -> None:
+            stopping.set()
+            await super().stop(timeout)
+
+    class Owner:  # like TelegramPlatform: its own scheduler runs the ticks, and its stop drains them
+        name, runs_ticks = "owner", True
+
+        def __init__(self) -> None:
+            self.ticker = Watched(svc, ticks=[push])
+
+        async def start(self) -> None:
+            await self.ticker.fire()
+
+        async def wait(self) -> int:
+            await asyncio.Event().wait()
+            return 0
+
+        async def stop(self) -> None:
+            await self.ticker.stop()
+
+    class Other:  # ends by itself once the push is under way, which stops the process
+        name, runs_ticks = "other", False
+
+        async def start(self) -> None:
+            pass
+
+        async def wait(self) -> int:
+            await pushing.wait()
+            return 0
+
+        async def stop(self) -> None:
+            events.append("other stopped")
+
+    assert await serve([Owner(), Other()], svc) == 0  # type: ignore[list-item]
+    assert events == ["push sent", "other stopped"]
