@@ -13,7 +13,7 @@ from dingtalk_e2e import GROUP, OFFICER, SECRET, RunningDingtalk, running_dingta
 from fakedingtalk import MAX_MSG_PARAM_BYTES, MAX_WEBHOOK_BYTES, escaped_size
 from markdown_it import MarkdownIt
 
-from bot.adapters.dingtalk import EXIT_AUTH, AuthRejected, DingtalkAdapter, run_dingtalk
+from bot.adapters.dingtalk import EXIT_AUTH, AuthRejected, DingtalkAdapter
 from bot.core import Button, DeliveryError, Reply
 
 
@@ -391,10 +391,13 @@ async def test_busy_group_gets_one_answer_for_many_and_private_chats_are_not_del
 # ------------------------------------------------------------------------------------------- credentials, stop
 
 
-async def test_wrong_secret_exits_2_after_one_refused_check(tmp_path: Path) -> None:
+async def test_wrong_secret_stops_the_start_after_one_refused_check(tmp_path: Path) -> None:
+    """As `python run.py dingtalk` starts it (run.py prints the ConfigError as one line and exits 2)."""
+    from bot.runtime import configured_platforms, serve
+
     async with running_dingtalk(tmp_path, start=False, client_secret="wrong") as dt:
-        code = await asyncio.wait_for(run_dingtalk(dt.config, dt.services), 20)
-        assert code == EXIT_AUTH
+        with pytest.raises(AuthRejected):
+            await asyncio.wait_for(serve(configured_platforms(dt.config, dt.services, "dingtalk"), dt.services), 20)
         assert dt.server.auth_failures == 1 and not dt.server.find("gateway", ok=None)
 
 

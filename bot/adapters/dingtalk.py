@@ -68,6 +68,7 @@ import httpx
 from bot import choices, flood, texts
 from bot.adapters import render
 from bot.adapters.chatqueue import ChatQueue
+from bot.adapters.common import SeenIds, subscribed_as_group
 from bot.adapters.ratelimit import ChatWindows, SlidingWindow
 from bot.commands import dispatch, route
 from bot.config import Config, ConfigError
@@ -99,7 +100,6 @@ ERR_TOO_MANY = 660026
 ERR_TOO_BIG = 460101
 QPS_LIMIT = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
 EXIT_AUTH = 2
-DEDUPE_KEEP = 10000
 #: How long one message may wait for throttling, flow control or the network before it is given up.
 MAX_WAIT_SECONDS = 900.0
 #: On stop, how long queued messages may still be handled (their replies go over HTTP, not the stream).
@@ -294,7 +294,7 @@ class DingtalkAdapter:
         self._running = False
         self._auth_code = "?"  # DingTalk's code when it refused the credentials
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = SeenIds()
         self._groups: set[str] = set()
         self._token: str = ""
         self._token_until = 0.0
@@ -501,7 +501,7 @@ class DingtalkAdapter:
         except (KeyError, TypeError, ValueError, AttributeError):
             log.warning("DingTalk: a malformed robot message was acknowledged and dropped")
             return AckMessage.STATUS_OK, "OK"
-        if not self._fresh(msg.message_id):
+        if not self._seen.fresh(msg.message_id):  # DingTalk delivers again when an ack was lost
             return AckMessage.STATUS_OK, "OK"
         droppable = False
         try:
@@ -515,7 +515,7 @@ class DingtalkAdapter:
             # Not queued (the queue's hard cap, or the failure above), and owed an answer: not acknowledged, and
             # its msgId forgotten, so DingTalk's redelivery is handled. (A shed group read is covered by the flood
             # sense's answers and acknowledged.)
-            self._forget(msg.message_id)
+            self._seen.forget(msg.message_id)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "busy"
         return AckMessage.STATUS_OK, "OK"
 
@@ -524,21 +524,6 @@ class DingtalkAdapter:
             await self._on_message(msg)
         except Exception:
             log.exception("DingTalk: handling a message failed")
-
-    def _fresh(self, msg_id: str | None) -> bool:
-        """False for a msgId seen before (DingTalk delivers again when an ack was lost)."""
-        if not msg_id:
-            return True
-        if msg_id in self._seen:
-            return False
-        self._seen[msg_id] = None
-        if len(self._seen) > DEDUPE_KEEP:
-            self._seen.popitem(last=False)
-        return True
-
-    def _forget(self, msg_id: str | None) -> None:
-        if msg_id:
-            self._seen.pop(msg_id, None)
 
     def _who(self, msg: Any) -> tuple[str, bool, str]:
         """(chat key, is group, staffId) of a message."""
@@ -551,10 +536,7 @@ class DingtalkAdapter:
 
     def _is_group(self, key: str) -> bool:
         """Whether chat `key` is a group: seen as one, subscribed as one, or an openConversationId ('cid…')."""
-        if key in self._groups or key.startswith("cid"):
-            return True
-        sub = (self.svc.store.push_doc(PREFIX + key) or {}).get("sub") or {}
-        return sub.get("chat_type") in ("group", "supergroup")
+        return key in self._groups or key.startswith("cid") or subscribed_as_group(self.svc, PREFIX + key)
 
     def _request(self, msg: Any, **kw: Any) -> Request:
         key, group, user = self._who(msg)
@@ -891,23 +873,3 @@ def _handler(adapter: DingtalkAdapter) -> Any:
 
     return Handler()
 
-
-async def run_dingtalk(config: Config, svc: Services) -> int:
-    """Run the DingTalk adapter alone until stopped (cancelled); 0, or 2 (credentials refused).
-
-    `python run.py` runs it through bot/runtime.py instead, beside the other platforms and the tick.
-    """
-    adapter = DingtalkAdapter(config, svc)
-    try:
-        await adapter.start()
-    except AuthRejected:
-        await adapter.stop()
-        return EXIT_AUTH
-    try:
-        return await adapter.wait()
-    except asyncio.CancelledError:
-        return 0
-    finally:
-        code = adapter.exit_code
-        await adapter.stop()
-        adapter.exit_code = code
