@@ -262,14 +262,27 @@ async def test_an_expired_webhook_is_not_even_tried(dt: RunningDingtalk) -> None
 
 
 async def test_token_is_renewed_before_it_expires(tmp_path: Path) -> None:
-    async with running_dingtalk(tmp_path, fake={"token_life": 2}) as dt:
+    now = [1000.0]  # one monotonic clock for the adapter's token cache and the fake's token expiry
+
+    def clock() -> float:
+        return now[0]
+
+    async with running_dingtalk(tmp_path, fake={"token_life": 7200, "clock": clock, "ping_every": None},
+                                adapter={"clock": clock}) as dt:
         dt.server.add_group(GROUP)
         await dt.adapter.send(Reply("第一条", chat_id=f"dingtalk:{GROUP}"))
-        await asyncio.sleep(1.2)  # past half the token's life: the adapter renews it before DingTalk would refuse
+        assert dt.server.tokens_issued == 1
+        now[0] += 7200 - 300 - 1  # not yet within the renewal margin: the cached token
         await dt.adapter.send(Reply("第二条", chat_id=f"dingtalk:{GROUP}"))
-        assert dt.server.texts(GROUP) == ["第一条", "第二条"]
-        assert dt.server.tokens_issued >= 2
-        assert not [c for c in dt.server.calls if c.status == 401]
+        assert dt.server.tokens_issued == 1
+        now[0] += 2  # five minutes before DingTalk's expireIn: renewed before it would refuse
+        await dt.adapter.send(Reply("第三条", chat_id=f"dingtalk:{GROUP}"))
+        assert dt.server.tokens_issued == 2
+        now[0] += 7200 - 300 + 1  # the first token long expired, the second within its margin
+        await dt.adapter.send(Reply("第四条", chat_id=f"dingtalk:{GROUP}"))
+        assert dt.server.texts(GROUP) == ["第一条", "第二条", "第三条", "第四条"]
+        assert dt.server.tokens_issued == 3
+        assert not [c for c in dt.server.calls if c.status == 401]  # never refused for an expired token
 
 
 # ------------------------------------------------------------------------------------------ limits and faults

@@ -60,6 +60,7 @@ import string
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -274,12 +275,14 @@ class DingtalkAdapter:
     runs_ticks = False
 
     def __init__(self, config: Config, svc: Services, *, retry_base: float = 1.0, reconnect_base: float = 1.0,
-                 stop_grace: float = STOP_GRACE_SECONDS) -> None:
+                 stop_grace: float = STOP_GRACE_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.svc = svc
         self.retry_base = retry_base
         self.reconnect_base = reconnect_base
         self.stop_grace = stop_grace
+        #: Monotonic seconds for the access token's and the tap tokens' lifetimes (tests pass their own).
+        self.clock = clock
         self.client: Any = None
         self.http: httpx.AsyncClient | None = None
         self.exit_code: int | None = None
@@ -589,14 +592,14 @@ class DingtalkAdapter:
     def _register(self, key: str, button: Button) -> str:
         """A token for a tappable button in chat `key` (kept a week, bounded)."""
         token = f"k{self._run_id}{_base36(next(self._button_ids))}"
-        self._buttons[token] = (key, button.data, time.monotonic() + BUTTON_TTL_SECONDS)
+        self._buttons[token] = (key, button.data, self.clock() + BUTTON_TTL_SECONDS)
         while len(self._buttons) > BUTTON_KEEP:
             self._buttons.popitem(last=False)
         return token
 
     def _tapped(self, key: str, token: str) -> str | None:
         entry = self._buttons.get(token)
-        if entry is None or entry[0] != key or entry[2] < time.monotonic():
+        if entry is None or entry[0] != key or entry[2] < self.clock():
             return None
         return entry[1]
 
@@ -710,7 +713,7 @@ class DingtalkAdapter:
         """The cached access token, fetched again before it expires; AuthRejected when DingTalk refuses."""
         assert self.http is not None
         async with self._token_lock:
-            if not force and self._token and time.monotonic() < self._token_until:
+            if not force and self._token and self.clock() < self._token_until:
                 return self._token
             body = {"appKey": self._cfg.client_id, "appSecret": self._cfg.client_secret}
             try:
@@ -722,7 +725,7 @@ class DingtalkAdapter:
             if r.status_code == 200 and token:
                 life = float(data.get("expireIn") or 7200)
                 self._token = str(token)
-                self._token_until = time.monotonic() + max(life / 2, life - TOKEN_MARGIN_SECONDS)
+                self._token_until = self.clock() + max(life / 2, life - TOKEN_MARGIN_SECONDS)
                 return self._token
             code = str(data.get("code") or r.status_code)
             if r.status_code in (400, 401, 403) and ("ClientId" in code or "Secret" in code or "auth" in code.lower()):
