@@ -19,7 +19,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services import Services
 from bot.ticks import TICK_JOB, TICK_JOB_KWARGS, Ticker, job_kwargs, minute_trigger, start_scheduler
 
-UTC = UTC
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
 
