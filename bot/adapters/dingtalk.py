@@ -305,7 +305,9 @@ class DingtalkAdapter:
         self._api: dict[str, SlidingWindow] = {}
         self._batches: dict[str, _Batch] = {}
         self._buttons: OrderedDict[str, tuple[str, str, float]] = OrderedDict()  # token -> (chat key, data, until)
-        self._run_id = "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+        #: Tap tokens of an earlier process must never match this one's (an old link pressing another button):
+        #: 36**6 run ids, not 36**2 (one restart in 1,296 would have reused the old tokens).
+        self._run_id = "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
         self._button_ids = itertools.count(1)
         #: Per-conversation windows (20 a minute), shared by replies and pushes.
         self.windows = ChatWindows(PER_MINUTE, 60.0, overall_rate=10**6, overall_period=1.0, margin=MARGIN - 1)
