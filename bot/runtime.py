@@ -117,6 +117,11 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
     desk: Any = None
     started: list[Platform] = []
     code = 0
+    # A platform whose own scheduler runs the ticks (Telegram) fires the first run as it starts: held until every
+    # platform is up, so that run serves all of them (bot/ticks.py Ticker.hold).
+    owned = [t for t in (getattr(p, "ticker", None) for p in platforms) if t is not None]
+    for t in owned:
+        t.hold()
     try:
         for platform in platforms:
             await platform.start()
@@ -130,6 +135,8 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
         if not any(p.runs_ticks for p in platforms):  # on the minute, as PTB's JobQueue does (bot/ticks.py)
             ticker = Ticker(svc)
             scheduler = start_scheduler(ticker, svc.config.tz)
+        for t in owned:
+            await t.release()
         waiters = {asyncio.create_task(p.wait(), name=p.name): p for p in started}
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopper, *waiters], return_when=asyncio.FIRST_COMPLETED)

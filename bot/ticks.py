@@ -109,6 +109,8 @@ class Ticker:
         self._running: dict[Tick, asyncio.Task[None]] = {}
         self._again: set[Tick] = set()
         self._closed = False
+        self._held = False
+        self._owed = False
         self._changed: asyncio.Event | None = None
         #: How many times the job fired (for tests: see `wait_idle`).
         self.fires = 0
@@ -123,9 +125,25 @@ class Ticker:
         """The names of the feature ticks running now."""
         return [_name(t) for t in self._running]
 
+    def hold(self) -> None:
+        """Until `release`: a firing only notes that a run is owed. The runtime holds a platform's own ticker (PTB's
+        JobQueue fires at once when Telegram starts) while it starts the other platforms: a run before they are up
+        would skip their chats, and the weekly reminder would count as sent with their officers left out."""
+        self._held = True
+
+    async def release(self) -> None:
+        """End `hold`; the run owed meanwhile (the first run at start, a minute) runs now."""
+        self._held = False
+        if self._owed:
+            self._owed = False
+            await self.fire()
+
     async def fire(self) -> None:
         """The scheduled job: start every idle feature tick now; one still running runs again when it ends."""
         if self._closed:
+            return
+        if self._held:
+            self._owed = True
             return
         self.fires += 1
         for tick in self.ticks:

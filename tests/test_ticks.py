@@ -276,3 +276,68 @@ async def test_serve_lets_a_platforms_own_ticks_finish_before_it_stops_any_platf
 
     assert await serve([Owner(), Other()], svc) == 0  # type: ignore[list-item]
     assert events == ["push sent", "other stopped"]
+
+
+async def test_serve_holds_a_platforms_own_first_run_until_every_platform_is_up(svc: Services) -> None:
+    """PTB's JobQueue fires the first run as Telegram starts, before the platforms started after it: that run
+    would skip their chats (and mark the week's reminder sent without their officers). serve holds it."""
+    from bot.runtime import serve
+
+    seen: list[bool] = []
+    ran = asyncio.Event()
+
+    async def tick(s: Services) -> None:
+        seen.append(other.up)
+        ran.set()
+
+    class Owner:  # like TelegramPlatform: its scheduler fires the first run as it starts
+        name, runs_ticks = "owner", True
+
+        def __init__(self) -> None:
+            self.ticker = Ticker(svc, ticks=[tick])
+
+        async def start(self) -> None:
+            await self.ticker.fire()
+
+        async def wait(self) -> int:
+            await asyncio.Event().wait()
+            return 0
+
+        async def stop(self) -> None:
+            await self.ticker.stop()
+
+    class Other:  # started next; connecting takes a few turns of the loop
+        name, runs_ticks, up = "other", False, False
+
+        async def start(self) -> None:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            self.up = True
+
+        async def wait(self) -> int:
+            await ran.wait()
+            return 0
+
+        async def stop(self) -> None:
+            pass
+
+    owner, other = Owner(), Other()
+    assert await serve([owner, other], svc) == 0  # type: ignore[list-item]
+    assert seen == [True] and owner.ticker.fires == 1
+
+
+async def test_a_held_ticker_runs_once_on_release_and_not_at_all_if_nothing_fired(svc: Services) -> None:
+    quiz = Gate("quiz")
+    ticker = Ticker(svc, ticks=[quiz])
+    ticker.hold()
+    await ticker.fire()
+    await ticker.fire()
+    assert quiz.runs == 0 and ticker.running == []
+    await ticker.release()
+    await ticker.wait_idle(1)
+    assert quiz.runs == 1
+    ticker.hold()
+    await ticker.release()  # nothing owed: nothing runs
+    await ticker.fire()
+    await ticker.wait_idle(2)
+    assert quiz.runs == 2
