@@ -2,10 +2,11 @@
 
 When. One APScheduler job fires at second 0 of every minute, and once as soon as its scheduler starts (the
 catch-up after downtime). With Telegram running, PTB's JobQueue (an AsyncIOScheduler) runs it
-(bot/adapters/telegram.py); otherwise the runtime's own AsyncIOScheduler (`start_scheduler`, bot/runtime.py,
-also used by the console). A push set for 08:00 is sent by the 08:00:00 run: a tick decides what is due from
-`svc.now()`, the same wall clock the scheduler waits on, and the scheduler starts the run only once that clock
-reads 08:00:00, so the 08:00 push is due in it (`occurrence <= now`).
+(bot/adapters/telegram.py; under bot/runtime.py its first run is held until every platform has started,
+`Ticker.hold`); otherwise the runtime's own AsyncIOScheduler (`start_scheduler`, bot/runtime.py, started once
+the platforms are up; also used by the console). A push set for 08:00 is sent by the 08:00:00 run: a tick
+decides what is due from `svc.now()`, the same wall clock the scheduler waits on, and the scheduler starts the
+run only once that clock reads 08:00:00, so the 08:00 push is due in it (`occurrence <= now`).
 
 The trigger is `CronTrigger(second=0)` in UTC, not in the configured zone. Second 0 of a minute is the same
 instant in every zone in use (their offsets are whole minutes), so this is second 0 in the configured zone too,
