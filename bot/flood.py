@@ -57,7 +57,8 @@ def normalise(text: str) -> str:
 
 
 def request_key(req: Request, svc: Services) -> Key | None:
-    """The normalised read request of a group message, e.g. ('search', '职代会'); None if it is not one.
+    """The normalised read request of a group message, e.g. ('search', '职代会'), or ('help', '') for a bare
+    mention; None if it is not one.
 
     Routed by the dispatcher's own `route`, so the guard and the dispatcher never disagree on what a message
     is. None for private chats, button presses, anything but today/help/status/search/quiz/law, commands for other
@@ -69,6 +70,8 @@ def request_key(req: Request, svc: Services) -> Key | None:
     if get_flow(req, svc) is not None:
         return None
     r = route(req, svc)
+    if r.kind == "help":  # a bare mention: answered with the help, the same for everyone
+        return ("help", "")
     if r.kind == "command" and r.command is not None:
         kind = READS.get(r.command.name)
         return (kind, normalise(r.args) if kind in _WITH_ARGS else "") if kind else None
