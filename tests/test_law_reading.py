@@ -219,7 +219,7 @@ def test_every_statute_in_the_pack_splits_into_its_articles(shared: tuple[Path, 
     for path in sorted(laws.glob("*.md")):
         if path.name in lawgen.NOT_STATUTES:
             continue
-        body = path.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)[1]
+        body = re.split(r"<!--\s*INFO\s+END\s*-->", path.read_text(encoding="utf-8"), maxsplit=1)[1]
         labels = [m.group(0) for m in _ARTICLE_LINE.finditer(body)]
         got = [p for p in content.passages if p.files == (f"local/法规/{path.name}",)]
         assert got and all(p.is_law for p in got), path.name

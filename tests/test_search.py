@@ -91,8 +91,8 @@ def test_phrase_and_proximity_bonus_lifts_the_passage_holding_the_words_together
 
 @pytest.mark.parametrize(
     ("query", "article", "source"),
-    [("工会法第三条", "第三条", "《工会法》第三条 · 第一章 总则"),  # the generated PDF reads as a statute
-     ("工会法 第3条", "第三条", "《工会法》第三条 · 第一章 总则"),
+    [("职工互助法第三条", "第三条", "《职工互助法》第三条 · 第一章 总则"),  # the generated PDF reads as a statute
+     ("职工互助法 第3条", "第三条", "《职工互助法》第三条 · 第一章 总则"),
      ("制度汇编第五条", "第五条", "《职工之家工会工作制度汇编》 · 第二章 民主管理 › 第五条"),
      ("第十一条", "第十一条", "《职工之家工会工作制度汇编》 · 第四章 经费管理 › 第十一条")],
 )
@@ -106,7 +106,7 @@ def test_bare_article_number_lists_that_article_of_every_document(docs_engine: S
     hits = docs_engine.search("第五条").hits
     assert len(hits) == 2 and all(h.passage.text.startswith("第五条") for h in hits)
     titles = {h.passage.source.split(" · ")[0] for h in hits}
-    assert titles == {"《工会法》第五条", "《职工之家工会工作制度汇编》"}
+    assert titles == {"《职工互助法》第五条", "《职工之家工会工作制度汇编》"}
 
 
 @pytest.mark.parametrize(
