@@ -276,7 +276,10 @@ def _articles(blocks: list[Block], title: str) -> tuple[list[Article], list[str]
                 current = None if not appendix else current
                 continue
         if current is not None:
-            current.paragraphs.append(text)
+            if current.paragraphs and _broken(current.paragraphs[-1], text):
+                current.paragraphs[-1] += text  # a sentence the source broke into paragraphs (an item over 3 lines)
+            else:
+                current.paragraphs.append(text)
         elif not out and (_history_line(text) or (not has_articles and not preamble and len(text) <= 40
                                                    and DOC_NUMBER_RE.search(text))):
             history.append(text)
@@ -287,6 +290,16 @@ def _articles(blocks: list[Block], title: str) -> tuple[list[Article], list[str]
     if preamble:
         out.insert(0, Article("", (), preamble))
     return [a for a in out if a.paragraphs], history
+
+
+#: How a paragraph of an article ends when its sentence is complete (an item's "；", a lead-in's "：").
+_COMPLETE_END = "。；;：:！!？?）)」』”’…"
+
+
+def _broken(prev: str, text: str) -> bool:
+    """Whether `text` continues the sentence of `prev`: `prev` stops mid-sentence (on "，" or a bare character) and
+    `text` starts no item of its own."""
+    return bool(prev) and prev[-1] not in _COMPLETE_END and not ITEM_RE.match(text)
 
 
 def is_article(label: str) -> bool:
