@@ -7,7 +7,7 @@
     python run.py wecom                # only the WeCom (企业微信) 智能机器人
     python run.py dingtalk             # only the DingTalk (钉钉) robot (Stream mode)
     python run.py content build        # seeds/ -> content/
-    python run.py search 集体合同 [--json] [--limit 5]   # no query: one query per line from stdin
+    python run.py search 集体合同 [--json] [--limit 5] [--law]   # no query: one per line from stdin
     python run.py suggestions export --format xlsx -o 建议.xlsx
     python run.py backup DIR           # a consistent copy of the data (works while the bot runs)
     python run.py --config FILE ...    # default: ./config.toml if present, else built-in defaults
@@ -36,6 +36,7 @@ EPILOG = """\
   python run.py --config /etc/union-bot/config.toml
   python run.py content build            seeds/ 里的文档 -> content/
   python run.py search 集体合同 --limit 3
+  python run.py search --law 试用期最长多久   只查法规条文
   python run.py suggestions export --format xlsx -o 建议.xlsx
   python run.py backup /var/backups/union-bot/今天
 退出码：0 正常停止；1 意外错误或启动时连不上平台（可自动重启）；2 配置错误、凭据被拒、内容或数据错误（重启无用）；
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="关键词；省略则从标准输入逐行读取")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     search.add_argument("--limit", type=_positive, default=5, help="返回条数（默认 5，1–50）")
+    search.add_argument("--law", action="store_true", help="只检索法规（与 /law 相同）")
     sugg = sub.add_parser("suggestions", help="合理化建议")
     sugg.description = "合理化建议：导出全部建议（机器人运行时也可以用）"
     sugg.add_argument("action", choices=["export"], help="export: 导出")
@@ -179,10 +181,11 @@ def _run(args: argparse.Namespace) -> int:
     if command == "content":
         return _content_build(Path(args.seeds), cfg.content_dir)
     if command == "search":
-        from bot.search import run_cli
+        from bot.search import ALL, LAW, run_cli
 
         cache = cfg.data_dir / "cache"
-        return run_cli(cfg.content_dir, cache, args.query, args.json, args.limit, sys.stdin, sys.stdout)
+        return run_cli(cfg.content_dir, cache, args.query, args.json, args.limit, sys.stdin, sys.stdout,
+                       scope=LAW if args.law else ALL)
     if command == "suggestions":
         from bot.export import export_suggestions
         from bot.store import Store

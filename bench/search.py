@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.content import Content, Passage, load_content  # noqa: E402
-from bot.search import SearchEngine  # noqa: E402
+from bot.search import SearchEngine, rank  # noqa: E402
 
 QUERIES = [
     "集体合同", "职代会", "職代會", "厂务公开", "廠務公開", "如何开展劳动竞赛", "怎么签订集体合同", "劳模", "送温暖",
@@ -85,11 +85,11 @@ def synthetic(content: Content, n: int, seed: int = 42) -> tuple[Content, list[l
 
 def load_jieba() -> None:
     """Load jieba's dictionary once, outside the measured builds (both engines need it to build)."""
-    from bot.search import _jieba
+    from bot.search import jieba_tokenizer
 
     t = time.perf_counter()
     before = rss_mb()
-    _jieba(Path(tempfile.gettempdir()) / "union-bot-bench" / "jieba")
+    jieba_tokenizer(Path(tempfile.gettempdir()) / "union-bot-bench" / "jieba")
     print(f"  (jieba dictionary load, paid once by either engine's build: {time.perf_counter() - t:.2f} s, "
           f"RSS +{rss_mb() - before:.0f} MB; not counted below)")
 
@@ -102,7 +102,8 @@ def bench_ours(content: Content, label: str, repeat: int) -> dict[str, float]:
     build = time.perf_counter() - t
     mem = rss_mb() - before
     lat = time_queries(lambda q: engine.search(q, limit=3), QUERIES, repeat)
-    score_only = time_queries(lambda q: engine._top(engine._scores(engine.analyse(q)), 3), QUERIES, repeat)
+    score_only = time_queries(lambda q: rank.top(rank.bm25(engine.index, engine.analyse(q), len(engine.passages)), 3),
+                            QUERIES, repeat)
     print(f"  ours      [{label}] build {build:7.2f} s   search() p50 {pct(lat, 50):7.3f} ms"
           f"  p99 {pct(lat, 99):7.3f} ms   (scoring+top-k only p50 {pct(score_only, 50):.3f} ms)   RSS +{mem:6.1f} MB")
     return {"build": build, "p50": pct(lat, 50), "p99": pct(lat, 99), "mem": mem, "engine": engine}  # type: ignore[dict-item]

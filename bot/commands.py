@@ -115,7 +115,9 @@ def route(req: Request, svc: Services) -> Route:
             return _IGNORE  # a command for another bot in this group
         cmd = _BY_NAME.get(name)
         if cmd is None:
-            return Route("unknown", args=name) if req.is_private or target else _IGNORE
+            # answered where it was meant for this bot: a private chat, /name@bot, or a message addressed to it
+            # (a mention or a reply to it; every WeCom / DingTalk group message the bot receives mentions it)
+            return Route("unknown", args=name) if req.is_private or target or req.addressed else _IGNORE
         return Route("command", command=cmd, args=args, slash=True)
     hit = match_alias(text)
     if hit is None and req.addressed:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot import docs_import as D
 from bot import quizbank, texts
+from bot import statute as S
 
 PASSAGES_FILE = "passages.jsonl"
 PRACTICES_FILE = "practices.json"
@@ -32,7 +33,7 @@ TITLES_FILE = "titles.toml"
 #: A passage of a document marked as a practice source joins the rotation if it has at least this many chars.
 SOURCE_MIN_CHARS = 60
 #: Files of the search engineer that also live in content/; they take part in `Content.version` if present.
-EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt")
+EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt")
 SECTION_SEP = " › "
 TITLE_MAX = 30
 PRACTICE_TITLE_MAX = 20
@@ -48,19 +49,45 @@ class ContentError(Exception):
 # --- data types ---------------------------------------------------------------------------------
 
 
+#: Passage kinds: an article of a statute, or anything else (essays, practices, operators' own documents).
+LAW = "law"
+ESSAY = "essay"
+
+
 @dataclass(frozen=True)
 class Passage:
-    """One paragraph of the corpus, with its section path and where it came from."""
+    """One paragraph of the corpus (or one whole article of a statute), with its section path and source."""
 
     id: str
     section: str
     text: str
     source: str
     files: tuple[str, ...]
+    #: LAW for an article of a statute (its paragraphs and items joined by newlines), else ESSAY.
+    kind: str = ESSAY
+    #: For a statute: its usual short name (劳动合同法), full title (中华人民共和国劳动合同法), the article
+    #: (第十九条; '' for a preamble), chapter and section (第二章 劳动合同的订立) and version (2012年12月28日修正).
+    law: str = ""
+    law_title: str = ""
+    article: str = ""
+    chapter: str = ""
+    version: str = ""
+
+    @property
+    def is_law(self) -> bool:
+        return self.kind == LAW
+
+    @property
+    def citation(self) -> str:
+        """《劳动合同法》第十九条 for an article of a statute, '' otherwise."""
+        return S.citation(self.law, self.article) if self.kind == LAW else ""
 
     @property
     def title(self) -> str:
-        """A display title (<= 30 chars): the passage's lead phrase, else the section's last component."""
+        """A display title (<= 30 chars): a statute's citation; else the passage's lead phrase, else the section's
+        last component."""
+        if self.kind == LAW:
+            return self.citation
         lead = lead_phrase(self.text)
         if lead:
             return _clip(lead, TITLE_MAX)
@@ -337,6 +364,17 @@ class _Unit:
     order: tuple[int, int]
     #: May merge with a near-identical unit (censored variants of essays); articles and table rows may not.
     near: bool = True
+    #: For an article of a statute: what bot.statute found (never merged with anything).
+    law: LawUnit | None = None
+
+
+@dataclass(frozen=True)
+class LawUnit:
+    """Where an article stands in its statute (the title comes from the build's titles, so titles.toml applies)."""
+
+    article: str
+    chapter: tuple[str, ...]
+    version: str
 
 
 def _is_item(rest: str) -> bool:
@@ -566,6 +604,10 @@ def _dedupe(units: list[_Unit]) -> tuple[list[_Group], int]:
     gram_index: dict[str, list[int]] = {}
     merged = 0
     for unit in units:
+        if unit.law is not None:  # an article is never merged, least of all with another statute's
+            groups.append(_Group([unit]))
+            skeletons.append("")
+            continue
         sk = _skeleton(unit.text)
         idx = by_skeleton.get(sk)
         if idx is None and unit.near and len(sk) >= 20:
@@ -596,11 +638,32 @@ def _to_passages(groups: list[_Group], titles: dict[str, str]) -> list[Passage]:
     chosen = sorted(((g.best(), g) for g in groups), key=lambda bg: bg[0].order)
     passages: list[Passage] = []
     for best, group in chosen:
+        if best.law is not None:
+            passages.append(_law_passage(best, best.law, titles[best.file]))
+            continue
         files = tuple(sorted({u.file for u in group.variants}))
         section = SECTION_SEP.join(best.section)
         source = source_label(titles[best.file], best.section)
         passages.append(Passage(passage_id(best.text), section, best.text, source, files))
     return passages
+
+
+def law_source(short: str, article: str, chapter: str) -> str:
+    """How an article names where it comes from: 《劳动合同法》第十九条 · 第二章 劳动合同的订立."""
+    cite = S.citation(short, article)
+    return f"{cite} · {chapter}" if chapter else cite
+
+
+def _law_passage(unit: _Unit, law: LawUnit, title: str) -> Passage:
+    """The Passage of one article; its id hashes the statute's title too (two laws may share a sentence)."""
+    full = S.base_title(title)
+    short = S.short_name(full)
+    chapter = SECTION_SEP.join(law.chapter)
+    return Passage(
+        passage_id(f"{full}\n{unit.text}"), SECTION_SEP.join(unit.section), unit.text,
+        law_source(short, law.article, chapter), (unit.file,), kind=LAW, law=short, law_title=full,
+        article=law.article, chapter=chapter, version=law.version,
+    )
 
 
 # --- practices ----------------------------------------------------------------------------------
@@ -721,8 +784,16 @@ def _dumps(obj: object, indent: int | None = None) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
 
 
+#: Fields of a statute's article, written only for kind "law" (essays' lines stay as they were).
+_LAW_FIELDS = ("kind", "law", "law_title", "article", "chapter", "version")
+
+
 def _passage_dict(p: Passage) -> dict[str, object]:
-    return {"id": p.id, "section": p.section, "text": p.text, "source": p.source, "files": list(p.files)}
+    out: dict[str, object] = {"id": p.id, "section": p.section, "text": p.text, "source": p.source,
+                              "files": list(p.files)}
+    if p.kind != ESSAY:
+        out.update((name, getattr(p, name)) for name in _LAW_FIELDS)
+    return out
 
 
 def _practice_dict(p: Practice) -> dict[str, object]:
@@ -761,19 +832,23 @@ def _version(content_dir: Path) -> str:
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """seeds/*.txt then every file in seeds/local/ (README and hidden/temporary files excluded), sorted by name.
+    """seeds/*.txt then every file in seeds/local/ and its sub-folders (seeds/local/法规/), README files and
+    hidden/temporary files and folders excluded, sorted by path.
 
     Unreadable formats (.doc, .wps) are listed too, so the build can say what to do with them."""
     files = sorted(p for p in seeds_dir.glob("*.txt") if p.is_file())
     local = seeds_dir / "local"
     if local.is_dir():
         files += sorted(
-            p
-            for p in local.iterdir()
-            if p.is_file()
-            and p.suffix.lower() in (*D.READABLE, *D.UNSUPPORTED)
-            and p.stem.lower() != "readme"
-            and not p.name.startswith((".", "~$"))
+            (
+                p
+                for p in local.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in (*D.READABLE, *D.UNSUPPORTED)
+                and p.stem.lower() != "readme"
+                and not any(part.startswith((".", "~$")) for part in p.relative_to(local).parts)
+            ),
+            key=lambda p: p.relative_to(local).as_posix(),
         )
     return files
 
@@ -847,62 +922,147 @@ def _drop_first_line(raw: str) -> str:
     return "\n".join(lines[first + 1 :])
 
 
-def _parse_file(path: Path, name: str, no: int) -> tuple[list[_Unit], int, str]:
-    """Units, dropped teaser lines and the title found in one file; raises D.Unsupported / D.Unreadable."""
-    suffix = path.suffix.lower()
-    if suffix in D.UNSUPPORTED:
-        raise D.Unsupported(D.UNSUPPORTED[suffix])
-    if suffix == ".docx":
-        doc = D.read_docx(path)
-        return _doc_units(doc, name, no), 0, doc.title
-    if suffix == ".pdf":
-        doc = D.read_pdf(path)
-        return _doc_units(doc, name, no), 0, doc.title
+@dataclass
+class _Parsed:
+    """What one reader found in one file."""
+
+    units: list[_Unit]
+    title: str
+    #: Teaser lines dropped (seed essays).
+    dropped: int = 0
+    #: The statute, if the file is one (bot.statute).
+    statute: S.Statute | None = None
+
+
+def _statute_units(law: S.Statute, name: str, no: int) -> list[_Unit]:
+    """One unit per article: its paragraphs and items on lines of their own, the chapter path as section."""
+    units: list[_Unit] = []
+    for art in law.articles:
+        text = "\n".join(t for t in (normalise(_clean_inline(para)) for para in art.paragraphs) if t)
+        if text:
+            section = art.chapter + ((art.label,) if art.label else ())
+            units.append(_Unit(text, section, name, (no, len(units)), near=False,
+                               law=LawUnit(art.label, art.chapter, law.version)))
+    return units
+
+
+def _structured(doc: D.Doc, name: str, no: int, stem: str) -> _Parsed:
+    """A Word or PDF document: a statute article by article, else headings, articles and table rows."""
+    law = S.parse(doc, stem)
+    if law is not None:
+        return _Parsed(_statute_units(law, name, no), law.title, statute=law)
+    return _Parsed(_doc_units(doc, name, no), doc.title)
+
+
+def _read_docx(path: Path, name: str, no: int) -> _Parsed:
+    return _structured(D.read_docx(path), name, no, path.stem)
+
+
+def _read_pdf(path: Path, name: str, no: int) -> _Parsed:
+    return _structured(D.read_pdf(path), name, no, path.stem)
+
+
+def _decode(path: Path) -> str:
     try:
-        raw = D.decode_text(path.read_bytes())
+        return D.decode_text(path.read_bytes())
     except OSError as exc:
         raise D.Unreadable(texts.content_read_failed(exc.strerror)) from exc
-    if suffix == ".md":
-        heading = re.search(r"^#\s+(.+?)\s*#*$", raw, re.M)
-        return _parse_md(raw, name, no), 0, _md_inline(heading.group(1)).strip() if heading else ""
+
+
+def _read_md(path: Path, name: str, no: int) -> _Parsed:
+    raw = _decode(path)
+    law = S.parse(D.read_md_blocks(raw), path.stem)
+    if law is not None:
+        return _Parsed(_statute_units(law, name, no), law.title, statute=law)
+    heading = re.search(r"^#\s+(.+?)\s*#*$", raw, re.M)
+    return _Parsed(_parse_md(raw, name, no), _md_inline(heading.group(1)).strip() if heading else "")
+
+
+def _read_txt(path: Path, name: str, no: int) -> _Parsed:
+    raw = _decode(path)
+    law = S.parse(D.read_text_blocks(raw), path.stem)
+    if law is not None:
+        return _Parsed(_statute_units(law, name, no), law.title, statute=law)
     title = D.text_title(raw)
     if title:  # the title line names the document; it is not a passage of it
         raw = _drop_first_line(raw)
     found, teasers = _parse_txt(raw, name, no)
-    return found, teasers, title
+    return _Parsed(found, title, teasers)
+
+
+#: The reader of each readable file type: reader(path, name relative to seeds/, file number) -> _Parsed.
+#: Another format is one more entry here (and its suffix in bot.docs_import.READABLE).
+READERS: dict[str, Callable[[Path, str, int], _Parsed]] = {
+    ".docx": _read_docx, ".pdf": _read_pdf, ".md": _read_md, ".txt": _read_txt,
+}
+
+
+def _parse_file(path: Path, name: str, no: int) -> _Parsed:
+    """What one file holds; raises D.Unsupported / D.Unreadable."""
+    suffix = path.suffix.lower()
+    if suffix in D.UNSUPPORTED:
+        raise D.Unsupported(D.UNSUPPORTED[suffix])
+    return READERS[suffix](path, name, no)
 
 
 def _collect(
     files: Iterable[Path], seeds_dir: Path, overrides: dict[str, str],
     progress: Callable[[str], None], step: Callable[[int, int, str], None] | None = None,
 ) -> _Collected:
-    """Parse every seed file into units; unreadable files are skipped and named."""
+    """Parse every seed file into units; unreadable files are skipped and named, and so is an older text of a
+    statute that is also there in a newer version."""
     files = list(files)
     out = _Collected([], 0, {}, [], [])
+    statutes: dict[str, list[tuple[tuple[int, int, int], str, str]]] = {}  # title -> [(date, file, version)]
     for no, path in enumerate(files):
         name = path.relative_to(seeds_dir).as_posix()
         try:
-            found, teasers, title = _parse_file(path, name, no)
+            parsed = _parse_file(path, name, no)
         except (D.Unsupported, D.Unreadable) as exc:
             out.skipped.append((name, str(exc)))
             progress(texts.content_skipped(name, str(exc)))
             if step:
                 step(no + 1, len(files), name)
             continue
-        if not found:  # an empty file, or nothing but headings: named with the reason like any skipped file
+        if not parsed.units:  # an empty file, or nothing but headings: named with the reason like any skipped file
             out.skipped.append((name, texts.CONTENT_NO_TEXT))
             progress(texts.content_skipped(name, texts.CONTENT_NO_TEXT))
             if step:
                 step(no + 1, len(files), name)
             continue
-        out.dropped += teasers
+        out.dropped += parsed.dropped
         out.read.append(name)
-        out.titles[name] = overrides.get(name) or title or path.stem
-        progress(texts.content_file_read(name, len(found), out.titles[name]))
+        out.titles[name] = overrides.get(name) or parsed.title or path.stem
+        if parsed.statute is not None:
+            statutes.setdefault(S.base_title(out.titles[name]), []).append(
+                (parsed.statute.version_date or (0, 0, 0), name, parsed.statute.version))
+        progress(texts.content_file_read(name, len(parsed.units), out.titles[name]))
         if step:
             step(no + 1, len(files), name)
-        out.units.extend(found)
+        out.units.extend(parsed.units)
+    _drop_superseded(out, statutes, progress)
     return out
+
+
+def _drop_superseded(
+    out: _Collected, statutes: dict[str, list[tuple[tuple[int, int, int], str, str]]],
+    progress: Callable[[str], None],
+) -> None:
+    """Of several texts of one statute (same title), keep the newest version (the later file on a tie)."""
+    gone: set[str] = set()
+    for versions in statutes.values():
+        if len(versions) < 2:
+            continue
+        newest = max(versions)
+        for _, name, _ in versions:
+            if name != newest[1]:
+                gone.add(name)
+                why = texts.content_superseded(newest[1], newest[2])
+                out.skipped.append((name, why))
+                progress(texts.content_skipped(name, why))
+    if gone:
+        out.units = [u for u in out.units if u.file not in gone]
+        out.read = [n for n in out.read if n not in gone]
 
 
 def build(
@@ -982,7 +1142,8 @@ def load_content(content_dir: Path) -> Content:
             raise ContentError(texts.content_missing(content_dir / name, hint))
     try:
         passages = tuple(
-            Passage(str(d["id"]), str(d["section"]), str(d["text"]), str(d["source"]), tuple(d["files"]))  # type: ignore[arg-type]
+            Passage(str(d["id"]), str(d["section"]), str(d["text"]), str(d["source"]), tuple(d["files"]),  # type: ignore[arg-type]
+                    **{name: str(d[name]) for name in _LAW_FIELDS if name in d})
             for d in _read_jsonl(content_dir / PASSAGES_FILE)
         )
         raw_practices = json.loads((content_dir / PRACTICES_FILE).read_text(encoding="utf-8"))

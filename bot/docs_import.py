@@ -8,6 +8,7 @@ the operator should do) or `Unreadable` (a corrupt file, with the reason); the b
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 import zipfile
@@ -63,13 +64,16 @@ class Doc:
 
 def fold_compat(text: str) -> str:
     """Fold the look-alike characters PDF printers emit (Kangxi radicals ⼯ -> 工, CJK compatibility
-    ideographs, radicals supplement) to the ordinary ideographs, leaving full-width punctuation alone."""
+    ideographs, radicals supplement) and Latin ligatures (ﬁ -> fi) to the ordinary characters, leaving
+    full-width punctuation alone (the search folds full-width forms itself)."""
     out = []
     for ch in text:
         cp = ord(ch)
         if 0x2E80 <= cp <= 0x2FDF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F:
             n = unicodedata.normalize("NFKC", ch)
             ch = _RADICALS_SUPPLEMENT.get(ch, n)
+        elif 0xFB00 <= cp <= 0xFB4F:  # alphabetic presentation forms: ligatures
+            ch = unicodedata.normalize("NFKC", ch)
         out.append(ch)
     return "".join(out)
 
@@ -85,8 +89,8 @@ _RADICALS_SUPPLEMENT = {"⺁": "厂", "⺇": "几", "⺈": "刀", "⺊": "卜", 
 
 
 def _clean(text: str) -> str:
-    text = fold_compat(text.replace("\ufeff", "").replace("\xa0", " "))
-    return re.sub(r"[ \t\u3000]+", " ", text).strip()
+    text = fold_compat(text.replace("\ufeff", "").replace("\x00", "").replace("\xa0", " "))
+    return re.sub(r"[ \t\u2000-\u200a\u3000]+", " ", text).strip()
 
 
 def _is_cjk(ch: str) -> bool:
@@ -133,6 +137,75 @@ def text_title(text: str) -> str:
             return line
         return ""
     return ""
+
+
+# --- text and markdown, as blocks (to recognise a statute; essays keep bot.content's own parsers) -----------
+
+
+def _md_words(text: str) -> str:
+    """Markdown emphasis, code and link syntax removed, the words kept."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    return re.sub(r"`([^`]*)`", r"\1", text)
+
+
+def read_md_blocks(raw: str) -> Doc:
+    """A markdown file as blocks: '#' headings (level = number of #), paragraphs split at blank lines and at
+    every line that starts an article 第X条 or an item （一）; HTML comments and rules dropped."""
+    doc = Doc("")
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            text = _clean(join_all(para))
+            para.clear()
+            if text:
+                kind = structural_kind(text)
+                doc.blocks.append(Block(kind[0], text, kind[1] + 1 if kind[0] == "heading" else 0)
+                                  if kind else Block("para", text))
+
+    in_comment = False
+    for raw_line in raw.replace("\ufeff", "").splitlines():
+        line = raw_line.strip(" \t\u3000\xa0")
+        if in_comment or line.startswith("<!--"):
+            in_comment = "-->" not in line
+            flush()
+            continue
+        heading = re.match(r"^(#{1,6})\s+(.+?)\s*#*$", line)
+        if heading:
+            flush()
+            text = _clean(_md_words(heading.group(2)))
+            if len(heading.group(1)) == 1 and not doc.title and not doc.blocks:
+                doc.title = text
+            else:
+                doc.blocks.append(Block("heading", text, len(heading.group(1))))
+            continue
+        if not line or re.fullmatch(r"[-*_]{3,}", line):
+            flush()
+            continue
+        line = _md_words(re.sub(r"^(?:>\s?|[-*+]\s+)", "", line))
+        if para and (structural_kind(_clean(line)) or _STRUCT_RE.match(_clean(line))):
+            flush()
+        para.append(line)
+    flush()
+    return doc
+
+
+def read_text_blocks(raw: str) -> Doc:
+    """A plain-text file as blocks: the title line, then lines rejoined into paragraphs as for a PDF."""
+    title = text_title(raw)
+    lines = [line for line in (_clean(r) for r in raw.splitlines()) if line]
+    if title and lines and lines[0].lstrip(">＞ ") == title:
+        lines = lines[1:]
+    return Doc(title, _pdf_blocks(lines))
+
+
+def join_all(parts: list[str]) -> str:
+    """Soft-wrapped pieces of one paragraph joined (no space between Chinese, one between Latin words)."""
+    out = ""
+    for part in parts:
+        out = join_lines(out, part.strip())
+    return out
 
 
 # --- docx ------------------------------------------------------------------------------------------
@@ -215,28 +288,123 @@ def _table_rows(table: object) -> list[Block]:
 # --- pdf -------------------------------------------------------------------------------------------
 
 
-def _page_lines(text: str) -> list[str]:
-    return [line for line in (_clean(raw) for raw in text.splitlines()) if line]
+@dataclass
+class _PdfLine:
+    """One visual line of a PDF page: its text, baseline height above the page bottom and font size (pt)."""
+
+    text: str
+    y: float
+    size: float
+
+
+def _page_lines(page: object) -> tuple[list[_PdfLine], float]:
+    """The page's lines, top to bottom, with their position and size (from pypdf's text visitor), and the page
+    height. Pieces on one baseline make one line, in the order the page draws them."""
+    box = page.mediabox  # type: ignore[attr-defined]
+    height, bottom = float(box.height), float(box.bottom)
+    rows: list[list[object]] = []  # [y, size, [texts]]
+    by_y: dict[int, list[object]] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
+        text = text.replace("\n", "").replace("\r", "")
+        if not text:
+            return
+        y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5] - bottom
+        eff = abs(size) * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]) or abs(size)
+        key = round(y / 2)
+        row = next((by_y[k] for k in (key, key - 1, key + 1) if k in by_y
+                    and abs(float(by_y[k][0]) - y) <= max(1.5, 0.35 * eff)), None)  # type: ignore[arg-type]
+        if row is None:
+            row = [y, eff, []]
+            rows.append(row)
+            by_y[key] = row
+        row[1] = max(float(row[1]), eff)  # type: ignore[arg-type]
+        row[2].append(text)  # type: ignore[union-attr]
+
+    page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    lines = [_PdfLine(_clean("".join(r[2])), float(r[0]), float(r[1])) for r in rows]  # type: ignore[arg-type]
+    lines = [line for line in lines if line.text]
+    lines.sort(key=lambda line: -line.y)
+    return lines, height
 
 
 def _furniture_key(line: str) -> str:
     return re.sub(r"\d+", "#", line)
 
 
+#: What a browser or office printer writes in the page margins: a date with a time (a date alone may be text), a
+#: time, the page's address, page x/y.
+_FURNITURE_FORMS = re.compile(
+    r"\d{1,4}\s*[/\-.年]\s*\d{1,2}\s*[/\-.月]\s*\d{1,4}\s*日?[\s,，]*"
+    r"(?:上午|下午|AM|PM|am|pm)?\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:AM|PM|am|pm)?"
+    r"|(?:上午|下午)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:AM|PM|am|pm)?"
+    r"|(?:file|https?|ftp)://\S*|www\.\S+|about:blank"
+    r"|第?\s*\d{1,4}\s*(?:/|／|of|页\s*[,，]?\s*共)\s*\d{1,4}\s*页?"
+)
+#: Left over when the forms are taken out of a margin line, at most this many characters (a print header's
+#: page title such as 内部资料) still makes it furniture.
+_FURNITURE_REST = 24
+
+
+def _furniture_form(line: str) -> bool:
+    """A line made of margin furniture: date/time, URLs, page x/y, with at most a short title beside them."""
+    if not _FURNITURE_FORMS.search(line):
+        return False
+    rest = _FURNITURE_FORMS.sub(" ", line).strip(" -—–|·,，")
+    return len(rest) <= _FURNITURE_REST and not re.search(r"[。；！？]", rest)
+
+
+#: /Title values that name nothing: printers' placeholders and browsers' print headers.
+_GENERIC_TITLES = frozenset({"untitled", "无标题", "none", "", "内部资料", "内部文件", "内部材料", "打印", "document",
+                             "文档", "新建文档", "新建 microsoft word 文档", "about:blank", "print", "打印预览"})
+
+
 def _meta_title(value: str) -> str:
-    """A PDF's /Title unless it is a printer's placeholder ('untitled', 'Microsoft Word - a.docx')."""
+    """A PDF's /Title unless it is a placeholder ('untitled', 'Microsoft Word - a.docx', a print header)."""
     value = _clean(value)
-    if value.lower() in ("untitled", "无标题", "none", "") or re.search(r"\.(docx?|wps|pdf|txt)$", value, re.I):
+    if value.lower() in _GENERIC_TITLES or re.search(r"\.(docx?|wps|pdf|txt|html?)$", value, re.I) \
+            or re.match(r"^(?:file|https?)://", value):
         return ""
     return re.sub(r"^Microsoft Word - ", "", value)
 
 
 #: Running headers/footers and page numbers are looked for among this many lines at each end of a page.
 _EDGE = 4
+#: Lines whose baseline is this close to the top or bottom edge (share of the page height) are in the margin.
+_BAND = 0.05
+
+
+def _body_size(pages: list[tuple[list[_PdfLine], float]]) -> float:
+    """The font size most of the text is set in."""
+    sizes: Counter[float] = Counter()
+    for lines, _ in pages:
+        for line in lines:
+            sizes[round(line.size, 1)] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _title_lines(lines: list[_PdfLine], body: float) -> list[int]:
+    """Indexes of page 1's largest text (the heading), if it is clearly larger than the body text."""
+    if not lines or body <= 0:
+        return []
+    top = lines[: 12]
+    biggest = max(line.size for line in top)
+    if biggest < body * 1.15:
+        return []
+    first = next(i for i, line in enumerate(top) if line.size >= biggest - 0.5)
+    out = [first]
+    for i in range(first + 1, len(top)):  # a long heading set on two lines
+        if top[i].size >= biggest - 0.5 and len(top[i].text) <= 40:
+            out.append(i)
+        else:
+            break
+    return out if sum(len(lines[i].text) for i in out) <= 60 else []
 
 
 def read_pdf(path: Path) -> Doc:
-    """Text-layer PDF: running headers/footers and page numbers dropped, broken lines rejoined."""
+    """Text-layer PDF: running headers, footers and page numbers dropped (repeated on many pages, or in the
+    margins by position and form, even on one page), broken lines rejoined, the title from the /Title property
+    or else the largest text on page 1."""
     try:
         import logging
 
@@ -246,42 +414,59 @@ def read_pdf(path: Path) -> Doc:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise Unreadable(texts.DOCS_PDF_ENCRYPTED)
-        pages = [_page_lines(page.extract_text() or "") for page in reader.pages]
+        laid = [_page_lines(page) for page in reader.pages]
         meta_title = _meta_title(str((reader.metadata or {}).get("/Title") or ""))
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on damaged files
         raise Unreadable(texts.docs_bad_pdf(type(exc).__name__)) from exc
-    chars = sum(len(line) for page in pages for line in page)
-    if not pages or chars < 20 * len(pages) ** 0.5:
+    chars = sum(len(line.text) for lines, _ in laid for line in lines)
+    if not laid or chars < 20 * len(laid) ** 0.5:
         raise Unsupported(NO_TEXT_LAYER)
-    # Running headers/footers: lines among the first/last two of a page that recur on many pages.
+    body = _body_size(laid)
+    # Running headers/footers: lines among the first/last few of a page that recur on many pages.
     edge: Counter[str] = Counter()
-    for page in pages:
-        edge.update({_furniture_key(line) for line in page[:_EDGE] + page[-_EDGE:] if len(line) <= 40})
-    repeat = max(2, (len(pages) + 1) // 2)
-    furniture = {k for k, n in edge.items() if n >= repeat} if len(pages) >= 2 else set()
-    header = ""
-    lines: list[str] = []
-    for page in pages:
-        n = len(page)
-        for i, line in enumerate(page):
+    for lines, _ in laid:
+        texts_ = [line.text for line in lines]
+        edge.update({_furniture_key(t) for t in texts_[:_EDGE] + texts_[-_EDGE:] if len(t) <= 40})
+    repeat = max(2, (len(laid) + 1) // 2)
+    furniture = {k for k, n in edge.items() if n >= repeat} if len(laid) >= 2 else set()
+    headers: list[str] = []  # what the dropped lines at the top of pages say besides dates, URLs and numbers
+    kept: list[list[_PdfLine]] = []
+    for lines, height in laid:
+        n = len(lines)
+        page: list[_PdfLine] = []
+        for i, line in enumerate(lines):
+            text = line.text
             at_edge = i < _EDGE or i >= n - _EDGE
-            if at_edge and _PAGE_NO_RE.match(line):
+            band = height > 0 and (line.y > height * (1 - _BAND) or line.y < height * _BAND)
+            if at_edge and (_PAGE_NO_RE.match(text) or _furniture_form(text)) \
+                    or band and (line.size < body * 0.95 or len(text) <= 40 and not re.search(r"[。；]", text)) \
+                    or at_edge and _furniture_key(text) in furniture:
+                rest = _FURNITURE_FORMS.sub(" ", text).strip(" -—–|·,，")
+                if rest and line.y > height / 2 and not _PAGE_NO_RE.match(rest):
+                    headers.append(rest)
                 continue
-            if at_edge and _furniture_key(line) in furniture:
-                header = header or (line if i < _EDGE else "")
-                continue
-            lines.append(line)
+            page.append(line)
+        kept.append(page)
     title = meta_title
+    if title and any(title in h or h in title for h in headers):
+        title = ""  # the property is the print header, not the document's name
+    first = kept[0] if kept else []
+    heading = _title_lines(first, body)
+    if heading and (not title or _clean("".join(first[i].text for i in heading)) == title):
+        title = title or _clean("".join(first[i].text for i in heading))
+        kept[0] = [line for i, line in enumerate(first) if i not in heading]
+    lines = [line.text for page in kept for line in page]
     if lines and not title:
-        first = lines[0]
-        if len(first) <= 40 and not first.endswith(tuple("。！？；!?;，,：:")) and structural_kind(first) is None \
-                and not _STRUCT_RE.match(first) and not re.search(r"[。，；]", first):
-            title = first
+        first_line = lines[0]
+        if len(first_line) <= 40 and not first_line.endswith(tuple("。！？；!?;，,：:")) \
+                and structural_kind(first_line) is None and not _STRUCT_RE.match(first_line) \
+                and not re.search(r"[。，；]", first_line):
+            title = first_line
             lines = lines[1:]
-    if not title and header and len(header) <= 40:
-        title = header
+    if not title and headers and len(headers[0]) <= 40:
+        title = headers[0]
     return Doc(title, _pdf_blocks(lines))
 
 

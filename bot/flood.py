@@ -2,7 +2,7 @@
 
 A platform lets a bot send only so much into one group (Telegram 20 a minute, WeCom 30). When dozens of
 members answer the morning push with `今日` or `搜索 …` at once, answering each in turn would queue replies
-for minutes. In a group, for idempotent read requests only (today, help, status, search, quiz):
+for minutes. In a group, for idempotent read requests only (today, help, status, search, quiz, law):
 
 * A group is "hot" when it asked `hot_requests` reads within `window` seconds, or fewer than `hot_slots`
   sends are left in its budget. In a hot group an answer goes out as a reply to the asker with a line
@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 
 #: Commands whose answer is the same for everyone asking in the same group at the same time.
 READS = {"today": "today", "help": "help", "status": "status", "search": "search", "s": "search",
-         "quiz": "quiz"}
+         "quiz": "quiz", "law": "law"}
+#: Reads whose arguments matter (the same question asked again is the same request).
+_WITH_ARGS = ("search", "law")
 _EDGE_PUNCT = " \t\n\u3000:：,，.。!！?？、;；\"'“”‘’"
 
 Key = tuple[str, str]
@@ -55,10 +57,11 @@ def normalise(text: str) -> str:
 
 
 def request_key(req: Request, svc: Services) -> Key | None:
-    """The normalised read request of a group message, e.g. ('search', '职代会'); None if it is not one.
+    """The normalised read request of a group message, e.g. ('search', '职代会'), or ('help', '') for a bare
+    mention; None if it is not one.
 
     Routed by the dispatcher's own `route`, so the guard and the dispatcher never disagree on what a message
-    is. None for private chats, button presses, anything but today/help/status/search/quiz, commands for other
+    is. None for private chats, button presses, anything but today/help/status/search/quiz/law, commands for other
     bots, group chatter the bot ignores, and any message from a member with a guided flow pending here
     (their text is the flow's next step, and a command abandons the flow).
     """
@@ -67,9 +70,11 @@ def request_key(req: Request, svc: Services) -> Key | None:
     if get_flow(req, svc) is not None:
         return None
     r = route(req, svc)
+    if r.kind == "help":  # a bare mention: answered with the help, the same for everyone
+        return ("help", "")
     if r.kind == "command" and r.command is not None:
         kind = READS.get(r.command.name)
-        return (kind, normalise(r.args) if kind == "search" else "") if kind else None
+        return (kind, normalise(r.args) if kind in _WITH_ARGS else "") if kind else None
     if r.kind == "text":  # `@bot 集体合同`: a search -- but `@bot B` is a member's own quiz answer, never covered
         return None if looks_like_answer(r.args) else ("search", normalise(r.args))
     return None

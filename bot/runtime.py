@@ -73,6 +73,11 @@ class TelegramPlatform:
             await self.stop()  # the runtime stops only platforms that started: this one did not
             raise
 
+    @property
+    def ticker(self) -> Ticker:
+        """The feature ticks PTB's JobQueue runs (the runtime drains it before stopping any platform)."""
+        return self.app.bot_data["adapter"].ticker
+
     async def wait(self) -> int:
         await asyncio.Event().wait()  # PTB keeps retrying on network errors; it never ends by itself
         return 0
@@ -113,6 +118,11 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
     desk: Any = None
     started: list[Platform] = []
     code = 0
+    # A platform whose own scheduler runs the ticks (Telegram) fires the first run as it starts: held until every
+    # platform is up, so that run serves all of them (bot/ticks.py Ticker.hold).
+    owned = [t for t in (getattr(p, "ticker", None) for p in platforms) if t is not None]
+    for t in owned:
+        t.hold()
     try:
         for platform in platforms:
             await platform.start()
@@ -126,6 +136,8 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
         if not any(p.runs_ticks for p in platforms):  # on the minute, as PTB's JobQueue does (bot/ticks.py)
             ticker = Ticker(svc)
             scheduler = start_scheduler(ticker, svc.config.tz)
+        for t in owned:
+            await t.release()
         waiters = {asyncio.create_task(p.wait(), name=p.name): p for p in started}
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopper, *waiters], return_when=asyncio.FIRST_COMPLETED)
@@ -138,8 +150,12 @@ async def serve(platforms: list[Platform], svc: Services) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        if ticker is not None:
-            await ticker.stop()  # running ticks finish while their platforms are still up
+        # Running ticks finish while every platform is still up: the runtime's own ticker, or the one a platform's
+        # scheduler runs (Telegram's JobQueue). That one is drained by its platform's stop too, but only when that
+        # platform stops, after the platforms stopped before it: their pushes still in flight would fail.
+        for running in [ticker, *(getattr(p, "ticker", None) for p in started)]:
+            if running is not None:
+                await running.stop()
         if desk is not None:
             await desk.stop()  # before the platforms: its last notifications still need their senders
         for platform in reversed(started):

@@ -460,45 +460,112 @@ def search_plain_snippet(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def search_page(query: str, hits: list[tuple[str, str, str, tuple[str, ...]]], offset: int, total: int,
-                fallback: bool, truncated: bool) -> str:
-    """One page of results: (title, text, source, terms) per hit, numbered from offset + 1."""
+#: The label of each result: an article of a statute, or an essay / practice / operator's document.
+LABEL_LAW = "法规"
+LABEL_ESSAY = "经验"
+#: Besides the first, an article longer than this is shown as a snippet on a results page (全文 shows it whole).
+SEARCH_WHOLE_CHARS = 400
+
+
+def search_label(is_law: bool) -> str:
+    """【法规】 or 【经验】 before each result's title."""
+    return f"【{LABEL_LAW if is_law else LABEL_ESSAY}】"
+
+
+def law_source(law_title: str, version: str) -> str:
+    """Where an article comes from, with the version in force: 《中华人民共和国劳动合同法》（2012年12月28日修正）."""
+    return f"《{law_title}》（{version}）" if version else f"《{law_title}》"
+
+
+def search_highlight(text: str, terms: tuple[str, ...] | list[str]) -> str:
+    """All of `text`, HTML-escaped, matched terms in <b> (an article shown whole, its items on lines of their own)."""
+    out: list[str] = []
+    pos = 0
+    for a, b in _search_spans(text, terms):
+        out.append(escape(text[pos:a]))
+        out.append(f"<b>{escape(text[a:b])}</b>")
+        pos = b
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def search_hit(n: int, hit: dict, whole: bool) -> list[str]:
+    """One result's lines: number, label and title (a statute's citation), the chapter, the article whole (or a
+    snippet), the source (a statute's full title and version). `hit`: title, text, source, terms, law (bool),
+    chapter, law_title, version."""
+    lines = [f"<b>{n}. {search_label(hit['law'])}{escape(hit['title'])}</b>"]
+    if hit["law"] and hit.get("chapter"):
+        lines.append(f"<i>{escape(hit['chapter'])}</i>")
+    lines.append(search_highlight(hit["text"], hit["terms"]) if whole else search_snippet(hit["text"], hit["terms"]))
+    source = law_source(hit["law_title"], hit.get("version", "")) if hit["law"] else hit["source"]
+    lines.append(f"<i>来源：{escape(source)}</i>")
+    return lines
+
+
+def search_page(query: str, hits: list[dict], offset: int, total: int, fallback: bool, truncated: bool,
+                laws_only: bool = False, legal: bool = False) -> str:
+    """One page of results numbered from offset + 1 (see search_hit). An article of a statute is shown whole when
+    it is the first result or short; `laws_only` is /law, `legal` a legal question (statutes were put first)."""
     q = escape(query)
-    head = f"🔍 “{q}”：共 {total} 条，第 {offset + 1}–{offset + len(hits)} 条"
+    where = "法规中" if laws_only else ""
+    span = f"第 {offset + 1}–{offset + len(hits)} 条"
+    head = f"🔍 {where}“{q}”：共 {total} 条，{span}"
     if fallback:
-        head = f"🔍 没有找到与“{q}”完全匹配的内容，以下是相近的 {total} 条（第 {offset + 1}–{offset + len(hits)} 条）"
+        head = f"🔍 {where}没有找到与“{q}”完全匹配的内容，以下是相近的 {total} 条（{span}）"
     lines = [head]
     if truncated:
         lines.append("<i>（关键词太长，只取了前 100 个字）</i>")
-    for i, (title, text, source, terms) in enumerate(hits, offset + 1):
+    if legal and not laws_only and any(h["law"] for h in hits):
+        lines.append("<i>（这是法律问题，法规条文排在前面；只查法规请用 /law）</i>")
+    for i, hit in enumerate(hits, offset + 1):
+        whole = hit["law"] and (i == offset + 1 or len(hit["text"]) <= SEARCH_WHOLE_CHARS)
         lines.append("")
-        lines.append(f"<b>{i}. {escape(title)}</b>")
-        lines.append(search_snippet(text, terms))
-        lines.append(f"<i>来源：{escape(source)}</i>")
+        lines += search_hit(i, hit, whole)
     return "\n".join(lines)
 
 
-def search_nothing(query: str, suggestions: list[str]) -> str:
+def search_nothing(query: str, suggestions: list[str], laws_only: bool = False) -> str:
     """No match at all: suggest related corpus terms."""
     q = escape(query)
+    where = "法规中" if laws_only else ""
     if suggestions:
-        return f"没有找到与“{q}”相关的内容。\n你是不是想找：" + "、".join(escape(s) for s in suggestions)
-    return f"没有找到与“{q}”相关的内容，请换个关键词试试。"
+        return f"{where}没有找到与“{q}”相关的内容。\n你是不是想找：" + "、".join(escape(s) for s in suggestions)
+    return f"{where}没有找到与“{q}”相关的内容，请换个关键词试试。"
 
 
 def search_no_more(query: str) -> str:
     return f"“{escape(query)}”没有更多结果了。"
 
 
-def search_full(title: str, text: str, source: str, limit: int = 4096) -> list[str]:
-    """A passage in full as one or more messages of <= `limit` chars, split at paragraph/sentence ends."""
-    full = f"<b>{escape(title)}</b>\n\n{escape(text)}\n\n<i>来源：{escape(source)}</i>"
+def search_full(title: str, text: str, source: str, limit: int = 4096, *, law: bool = False, chapter: str = "",
+                label: bool = False) -> list[str]:
+    """A passage in full as one or more messages of <= `limit` chars, split at paragraph/sentence ends (an
+    article's paragraphs and items are lines of their own, so a long one is cut between items, never inside).
+    For a statute: its citation as the title, the chapter under it, the full title and version as the source."""
+    head = f"<b>{search_label(law) if label else ''}{escape(title)}</b>"
+    if law and chapter:
+        head += f"\n<i>{escape(chapter)}</i>"
+    full = f"{head}\n\n{escape(text)}\n\n<i>来源：{escape(source)}</i>"
     return split_message(full, limit, numbered=True)
 
 
-def search_inline_text(title: str, text: str, source: str) -> str:
+def search_inline_text(title: str, text: str, source: str, *, law: bool = False, chapter: str = "") -> str:
     """The message an inline result sends (one message, <= 4096 chars)."""
-    return search_full(title, text, source)[0]
+    return search_full(title, text, source, law=law, chapter=chapter, label=law)[0]
+
+
+LAW_HELP = "按问题查法规条文（劳动合同法、工会法等），答复注明第几条"
+LAW_CMD_USAGE = "/law 问题"
+LAW_USAGE = (
+    "请在命令后面写上要问的问题，只查法律法规，答复注明出自哪部法规第几条，例如：\n"
+    "• <code>/law 试用期最长多久</code>\n"
+    "• <code>法规 加班费怎么算</code>\n"
+    "• <code>查法条 劳动合同法第十九条</code>"
+)
+LAW_NONE_LOADED = (
+    "还没有收录法规条文。请管理员把法规文件（国家法律法规数据库下载的 Word 文件，或 .md / .txt）"
+    "放进 seeds/local/法规/ 后运行 python run.py content build。"
+)
 
 
 # --- suggestions ------------------------------------------------------------------------------
@@ -1381,9 +1448,24 @@ def search_cli_head(query: str, total: int, fallback: bool) -> str:
 def search_cli_source(source: str) -> str:
     return f"   来源：{source}\n"
 
+
+def search_cli_citation(citation: str, chapter: str) -> str:
+    """A statute's article in `run.py search`: 《劳动合同法》第十九条（第二章 劳动合同的订立）."""
+    return f"{citation}（{chapter}）" if chapter else citation
+
 #: A seed document that yields no passage (empty, or headings only): skipped, with this reason.
 CONTENT_NO_TEXT = "没有可检索的正文（空文件或只有标题），已跳过"
 
+# --- statutes (bot/statute.py, bot/content.py) ------------------------------------------------------
+
+#: The label of what follows a statute's last article under 附录 / 附件 (cited as 《女职工劳动保护特别规定》附录).
+LAW_APPENDIX = "附录"
+
+
+def content_superseded(newer: str, version: str) -> str:
+    """An older text of a statute that is also there in a newer version (both dropped into seeds/local/)."""
+    return f"同一法规有更新的版本 {newer}（{version}），旧版本不再使用" if version else \
+        f"同一法规有更新的版本 {newer}，旧版本不再使用"
 
 # --- 每日一题 (quiz: bot/quizbank.py, bot/quiz.py, bot/handlers/quiz.py, bot/quizexport.py) ---------------
 

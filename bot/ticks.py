@@ -2,10 +2,11 @@
 
 When. One APScheduler job fires at second 0 of every minute, and once as soon as its scheduler starts (the
 catch-up after downtime). With Telegram running, PTB's JobQueue (an AsyncIOScheduler) runs it
-(bot/adapters/telegram.py); otherwise the runtime's own AsyncIOScheduler (`start_scheduler`, bot/runtime.py,
-also used by the console). A push set for 08:00 is sent by the 08:00:00 run: a tick decides what is due from
-`svc.now()`, the same wall clock the scheduler waits on, and the scheduler starts the run only once that clock
-reads 08:00:00, so the 08:00 push is due in it (`occurrence <= now`).
+(bot/adapters/telegram.py; under bot/runtime.py its first run is held until every platform has started,
+`Ticker.hold`); otherwise the runtime's own AsyncIOScheduler (`start_scheduler`, bot/runtime.py, started once
+the platforms are up; also used by the console). A push set for 08:00 is sent by the 08:00:00 run: a tick
+decides what is due from `svc.now()`, the same wall clock the scheduler waits on, and the scheduler starts the
+run only once that clock reads 08:00:00, so the 08:00 push is due in it (`occurrence <= now`).
 
 The trigger is `CronTrigger(second=0)` in UTC, not in the configured zone. Second 0 of a minute is the same
 instant in every zone in use (their offsets are whole minutes), so this is second 0 in the configured zone too,
@@ -109,6 +110,8 @@ class Ticker:
         self._running: dict[Tick, asyncio.Task[None]] = {}
         self._again: set[Tick] = set()
         self._closed = False
+        self._held = False
+        self._owed = False
         self._changed: asyncio.Event | None = None
         #: How many times the job fired (for tests: see `wait_idle`).
         self.fires = 0
@@ -123,9 +126,25 @@ class Ticker:
         """The names of the feature ticks running now."""
         return [_name(t) for t in self._running]
 
+    def hold(self) -> None:
+        """Until `release`: a firing only notes that a run is owed. The runtime holds a platform's own ticker (PTB's
+        JobQueue fires at once when Telegram starts) while it starts the other platforms: a run before they are up
+        would skip their chats, and the weekly reminder would count as sent with their officers left out."""
+        self._held = True
+
+    async def release(self) -> None:
+        """End `hold`; the run owed meanwhile (the first run at start, a minute) runs now."""
+        self._held = False
+        if self._owed:
+            self._owed = False
+            await self.fire()
+
     async def fire(self) -> None:
         """The scheduled job: start every idle feature tick now; one still running runs again when it ends."""
         if self._closed:
+            return
+        if self._held:
+            self._owed = True
             return
         self.fires += 1
         for tick in self.ticks:

@@ -43,29 +43,29 @@ DOCX_TABLE = [
     ["因病致困职工", "每人每次一千五百元", "工会经费审查委员会"],
 ]
 
-#: 工会法 (节选) as a PDF: title line on page 1, articles whose sentences break across lines.
-PDF_TITLE = "中华人民共和国工会法（节选）"
-PDF_HEADER = "工会法律法规学习资料"
+#: A statute-like PDF: title line on page 1, chapters and articles whose sentences break across lines. The law is
+#: made up for the tests (职工互助法 does not exist): the real statutes are never copied into the project.
+PDF_TITLE = "中华人民共和国职工互助法（节选）"
+PDF_HEADER = "职工互助法规学习资料"
 PDF_PAGES: list[list[str]] = [
     [
         "第一章　总则",
-        "第一条　为保障⼯会在国家政治、经济和社会生活中的地位，确定⼯会的权利与义",
-        "务，发挥⼯会在社会主义现代化建设事业中的作用，根据宪法，制定本法。",
-        "第二条　工会是中国共产党领导的职工自愿结合的工人阶级群众组织，是中国共产",
-        "党联系职工群众的桥梁和纽带。",
+        "第一条　为了规范职⼯互助活动，明确互助会的权利与义务，发挥⼯会在职工互助保障工作中",
+        "的作用，帮助患病、受灾的职工渡过难关，制定本法。",
+        "第二条　职工互助会是职工自愿结成的互帮互助组织，是工会服务职工的一种经常性工作",
+        "形式。",
     ],
     [
-        "第三条　在中国境内的企业、事业单位、机关、社会组织中以工资收入为主要生活来源",
-        "的劳动者，不分民族、种族、性别、职业、宗教信仰、教育程度，都有依法参加和组织",
-        "工会的权利。",
-        "第四条　工会必须遵守和维护宪法，以宪法为根本的活动准则。",
+        "第三条　在本单位连续工作满三个月、以劳动收入维持家庭生活的在岗职工，不论用工形式",
+        "和户籍，都可以自愿加入互助会并享受互助待遇。",
+        "第四条　互助会必须遵守国家法律法规，以会员大会决议为活动依据。",
     ],
     [
-        "第二章　工会组织",
-        "第五条　工会组织和教育职工依照宪法和法律的规定行使民主权利，发挥国家主人翁的",
-        "作用，通过各种途径和形式，参与管理国家事务、管理经济和文化事业。",
-        "第六条　维护职工合法权益、竭诚服务职工群众是工会的基本职责。工会在维护全国人",
-        "民总体利益的同时，代表和维护职工的合法权益。",
+        "第二章　互助组织",
+        "第五条　互助会由会员大会选举产生管理委员会，管理委员会每半年向会员公布一次收支",
+        "情况，接受会员的监督。",
+        "第六条　及时救助困难会员、热情服务会员是互助会的基本职责。互助会在照顾多数会员",
+        "利益的同时，优先帮扶最困难的会员。",
     ],
 ]
 
@@ -177,7 +177,7 @@ def make_all(local: Path) -> dict[str, Path]:
     local.mkdir(parents=True, exist_ok=True)
     return {
         "docx": make_docx(local / "制度汇编.docx"),
-        "pdf": make_pdf(local / "gonghuifa.pdf"),
+        "pdf": make_pdf(local / "huzhufa.pdf"),
         "gbk": make_gbk_txt(local / "帮扶办法.txt"),
         "corrupt": make_corrupt_docx(local / "损坏.docx"),
         "doc": make_doc(local / "旧文件.doc"),

@@ -123,8 +123,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_config(api: FakeBotAPI, data_dir: Path, mode: str = "polling", officers: tuple[int, ...] = ()) -> Config:
-    """A Config pointing the bot at the fake server, with the real content and `data_dir` for the store."""
+def make_config(api: FakeBotAPI, data_dir: Path, mode: str = "polling", officers: tuple[int, ...] = (),
+                content_dir: Path | None = None) -> Config:
+    """A Config pointing the bot at the fake server, with the real content (or `content_dir`) and `data_dir` for
+    the store."""
     port = free_port() if mode == "webhook" else 8443
     token_id = api.token.split(":")[0]
     return Config(
@@ -134,7 +136,7 @@ def make_config(api: FakeBotAPI, data_dir: Path, mode: str = "polling", officers
         ),
         bot=BotConfig(officers=officers),
         storage=StorageConfig(dir=str(data_dir)),
-        content=ContentConfig(dir=str(ROOT / "content")),
+        content=ContentConfig(dir=str(content_dir or ROOT / "content")),
     )
 
 
@@ -159,13 +161,13 @@ async def stop_app(app: Application) -> None:
 @contextlib.asynccontextmanager
 async def running_bot(
     tmp_path: Path, *, mode: str = "polling", flood: FloodLimits | None = None, officers: tuple[int, ...] = (),
-    clock: Clock | None = None, api: FakeBotAPI | None = None,
+    clock: Clock | None = None, api: FakeBotAPI | None = None, content_dir: Path | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The real bot running against a fresh fake server; asserts on exit that Telegram rejected nothing."""
     own_api = api is None
     server = api or await FakeBotAPI(flood=flood).start()
     try:
-        config = make_config(server, tmp_path / "data", mode, officers)
+        config = make_config(server, tmp_path / "data", mode, officers, content_dir)
         clk = clock or Clock()
         services = create_services(config, clock=clk)
         app = build_application(config, services)

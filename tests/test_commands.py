@@ -86,6 +86,7 @@ async def test_pending_flow_gets_text_that_starts_with_a_trigger(tmp_path: Path)
         ("/search@other_bot 职代会", "group", False, "ignore", None, ""),
         ("/nosuch", "private", False, "unknown", None, "nosuch"),
         ("/nosuch", "group", False, "ignore", None, ""),
+        ("/nosuch", "group", True, "unknown", None, "nosuch"),  # addressed to the bot: it answers
         ("搜索 职代会", "group", False, "command", "search", "职代会"),
         ("@union_helper_bot 搜索 职代会", "group", True, "command", "search", "职代会"),
         ("@union_helper_bot 集体合同", "group", True, "text", None, "集体合同"),
@@ -110,7 +111,9 @@ def test_route_decides_once_for_dispatcher_and_flood_guard(
     key = request_key(req, svc)
     if chat == "group" and (name == "search" or kind == "text"):
         assert key == ("search", args)
-    elif name is None and kind != "help":
+    elif chat == "group" and kind == "help":
+        assert key == ("help", "")
+    elif name is None:
         assert key is None
 
 

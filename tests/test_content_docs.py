@@ -35,7 +35,8 @@ from bot.search import SearchEngine  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = '[[source]]\nfile = "local/制度汇编.docx"\ntags = ["制度"]\nmin_chars = 20\n'
 DOCX = "《职工之家工会工作制度汇编》"
-PDF = "《中华人民共和国工会法（节选）》"
+#: The generated PDF (中华人民共和国职工互助法（节选）, chapters and articles) reads as a statute: cited by short name.
+PDF = "《职工互助法》"
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +74,18 @@ def test_docx_headings_articles_and_table_rows(content: Content) -> None:
 
 
 def test_pdf_text_is_clean_and_rejoined(content: Content) -> None:
-    got = _from(content, "gonghuifa.pdf")
+    got = _from(content, "huzhufa.pdf")
     texts = [text for _, text in got]
-    assert len(texts) == 6 and all(source.startswith(f"{PDF} · 第") for source, _ in got)
+    assert len(texts) == 6 and all(source.startswith(f"{PDF}第") for source, _ in got)
     joined = "\n".join(texts)
     for furniture in (docgen.PDF_HEADER, "内部资料", "注意保存", "- 1 -", "- 2 -", "- 3 -", docgen.PDF_TITLE):
         assert furniture not in joined
     assert not re.search(r"[\u2e80-\u2fdf]", joined)  # ⼯ folded to 工
-    assert "确定工会的权利与义务，发挥工会在社会主义现代化建设事业中的作用" in joined  # broken line and page
-    assert texts[2] == ("第三条　在中国境内的企业、事业单位、机关、社会组织中以工资收入为主要生活来源的劳动者，"
-                        "不分民族、种族、性别、职业、宗教信仰、教育程度，都有依法参加和组织工会的权利。")
+    assert "明确互助会的权利与义务，发挥工会在职工互助保障工作中的作用" in joined  # broken line, ⼯ folded
+    assert texts[2] == ("第三条　在本单位连续工作满三个月、以劳动收入维持家庭生活的在岗职工，不论用工形式和户籍，"
+                        "都可以自愿加入互助会并享受互助待遇。")
     sources = dict((text[:3], source) for source, text in got)
-    assert sources["第五条"] == f"{PDF} · 第二章 工会组织 › 第五条"
+    assert sources["第五条"] == f"{PDF}第五条 · 第二章 互助组织"
 
 
 def test_gbk_text_is_read_with_its_title(content: Content) -> None:
@@ -113,8 +114,8 @@ def test_unreadable_files_are_named_with_what_to_do_and_the_rest_builds(corpus: 
     assert "另存为" in skipped["local/旧文件.doc"] and ".docx" in skipped["local/旧文件.doc"]
     assert "OCR" in skipped["local/扫描件.pdf"]
     assert "损坏" in skipped["local/损坏.docx"]
-    assert manifest["files"][-3:] == ["local/gonghuifa.pdf", "local/制度汇编.docx", "local/帮扶办法.txt"]
-    assert manifest["titles"]["local/gonghuifa.pdf"] == docgen.PDF_TITLE
+    assert manifest["files"][-3:] == ["local/huzhufa.pdf", "local/制度汇编.docx", "local/帮扶办法.txt"]
+    assert manifest["titles"]["local/huzhufa.pdf"] == docgen.PDF_TITLE
 
 
 def test_content_build_command_prints_lines_and_summary_when_not_a_tty(tmp_path: Path) -> None:
@@ -204,8 +205,8 @@ def test_search_finds_document_content_with_clean_text_and_titled_sources(engine
     hit = engine.search("大病救助").hits[0]
     assert hit.passage.source == f"{DOCX} · 第三章 帮扶救助 › 第七条"
     assert docgen.DOCX_ARTICLE_TAIL in hit.passage.text and "大病" in hit.terms
-    hit = engine.search("工会的权利与义务").hits[0]
-    assert hit.passage.source == f"{PDF} · 第一章 总则 › 第一条" and "权利与义务" in hit.passage.text
+    hit = engine.search("互助会的权利与义务").hits[0]
+    assert hit.passage.source == f"{PDF}第一条 · 第一章 总则" and "权利与义务" in hit.passage.text
     hit = engine.search("金秋助学").hits[0]
     assert hit.passage.source == "《困难职工帮扶办法》 · 帮扶对象"
 

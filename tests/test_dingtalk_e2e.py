@@ -13,7 +13,7 @@ from dingtalk_e2e import GROUP, OFFICER, SECRET, RunningDingtalk, running_dingta
 from fakedingtalk import MAX_MSG_PARAM_BYTES, MAX_WEBHOOK_BYTES, escaped_size
 from markdown_it import MarkdownIt
 
-from bot.adapters.dingtalk import EXIT_AUTH, AuthRejected, DingtalkAdapter, run_dingtalk
+from bot.adapters.dingtalk import EXIT_AUTH, AuthRejected, DingtalkAdapter
 from bot.core import Button, DeliveryError, Reply
 
 
@@ -63,6 +63,11 @@ async def test_help_names_configured_officers_not_org_admins(dt: RunningDingtalk
     assert "配置的工会干部" in refusal.text
 
 
+async def test_an_unknown_command_in_a_group_gets_an_answer(dt: RunningDingtalk) -> None:
+    (reply,) = await dt.say("/nosuch", conversation=GROUP)  # the member @-mentioned the robot: not silence
+    assert "没有 /nosuch 这个命令" in plain(reply.text)
+
+
 async def test_rich_text_is_read_and_a_picture_gets_a_clear_answer(dt: RunningDingtalk) -> None:
     (reply,) = await dt.say("", msgtype="richText", rich=[{"text": "搜索 职代会"}, {"downloadCode": "x"}])
     assert "职代会" in reply.text or "职工代表大会" in reply.text
@@ -78,6 +83,46 @@ async def test_twice_delivered_msgid_answered_once(dt: RunningDingtalk) -> None:
     await dt.server.wait_replies(probe)
     assert await dt.server.wait_ack(again) == 200  # acknowledged, so DingTalk stops delivering it
     assert len(dt.server.replies_to(first)) == 1
+
+
+async def test_a_message_the_full_queue_cannot_take_is_not_acked_and_its_redelivery_is_answered(
+        dt: RunningDingtalk) -> None:
+    from bot.adapters.chatqueue import ChatQueue
+
+    dt.adapter.queue = ChatQueue(max_concurrent=1, max_pending=1, name="dingtalk")  # the hard cap, made small
+    started, gate = asyncio.Event(), asyncio.Event()
+
+    async def busy() -> None:
+        started.set()
+        await gate.wait()
+
+    dt.adapter.queue.submit_nowait("other", busy)
+    await started.wait()
+    dt.adapter.queue.submit_nowait("third", gate.wait)  # waits: the queue is at its cap
+    sent = await dt.send("建议 食堂的饭菜价格太高，建议公开成本", user="owed1")
+    assert await dt.server.wait_ack(sent) != 200  # not acknowledged: DingTalk will deliver it again
+    gate.set()
+    await dt.adapter.queue.join()
+    again = await dt.server.redeliver(sent)
+    assert await dt.server.wait_ack(again) == 200
+    (receipt,) = await dt.server.wait_replies(sent)
+    assert number_of(receipt.text)
+
+
+async def test_a_failure_while_accepting_is_logged_and_left_for_redelivery(
+        dt: RunningDingtalk, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(msg: object) -> bool:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dt.adapter, "_droppable", broken)
+    sent = await dt.send("今日", conversation=GROUP)
+    assert await dt.server.wait_ack(sent) != 200
+    assert any("accepting a robot message failed" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    again = await dt.server.redeliver(sent)
+    assert await dt.server.wait_ack(again) == 200
+    (reply,) = await dt.server.wait_replies(sent)
+    assert "每日一招" in reply.title + reply.text
 
 
 async def test_group_suggestion_names_the_proposer_by_nick_and_records_the_group(dt: RunningDingtalk) -> None:
@@ -217,14 +262,27 @@ async def test_an_expired_webhook_is_not_even_tried(dt: RunningDingtalk) -> None
 
 
 async def test_token_is_renewed_before_it_expires(tmp_path: Path) -> None:
-    async with running_dingtalk(tmp_path, fake={"token_life": 2}) as dt:
+    now = [1000.0]  # one monotonic clock for the adapter's token cache and the fake's token expiry
+
+    def clock() -> float:
+        return now[0]
+
+    async with running_dingtalk(tmp_path, fake={"token_life": 7200, "clock": clock, "ping_every": None},
+                                adapter={"clock": clock}) as dt:
         dt.server.add_group(GROUP)
         await dt.adapter.send(Reply("第一条", chat_id=f"dingtalk:{GROUP}"))
-        await asyncio.sleep(1.2)  # past half the token's life: the adapter renews it before DingTalk would refuse
+        assert dt.server.tokens_issued == 1
+        now[0] += 7200 - 300 - 1  # not yet within the renewal margin: the cached token
         await dt.adapter.send(Reply("第二条", chat_id=f"dingtalk:{GROUP}"))
-        assert dt.server.texts(GROUP) == ["第一条", "第二条"]
-        assert dt.server.tokens_issued >= 2
-        assert not [c for c in dt.server.calls if c.status == 401]
+        assert dt.server.tokens_issued == 1
+        now[0] += 2  # five minutes before DingTalk's expireIn: renewed before it would refuse
+        await dt.adapter.send(Reply("第三条", chat_id=f"dingtalk:{GROUP}"))
+        assert dt.server.tokens_issued == 2
+        now[0] += 7200 - 300 + 1  # the first token long expired, the second within its margin
+        await dt.adapter.send(Reply("第四条", chat_id=f"dingtalk:{GROUP}"))
+        assert dt.server.texts(GROUP) == ["第一条", "第二条", "第三条", "第四条"]
+        assert dt.server.tokens_issued == 3
+        assert not [c for c in dt.server.calls if c.status == 401]  # never refused for an expired token
 
 
 # ------------------------------------------------------------------------------------------ limits and faults
@@ -346,10 +404,13 @@ async def test_busy_group_gets_one_answer_for_many_and_private_chats_are_not_del
 # ------------------------------------------------------------------------------------------- credentials, stop
 
 
-async def test_wrong_secret_exits_2_after_one_refused_check(tmp_path: Path) -> None:
+async def test_wrong_secret_stops_the_start_after_one_refused_check(tmp_path: Path) -> None:
+    """As `python run.py dingtalk` starts it (run.py prints the ConfigError as one line and exits 2)."""
+    from bot.runtime import configured_platforms, serve
+
     async with running_dingtalk(tmp_path, start=False, client_secret="wrong") as dt:
-        code = await asyncio.wait_for(run_dingtalk(dt.config, dt.services), 20)
-        assert code == EXIT_AUTH
+        with pytest.raises(AuthRejected):
+            await asyncio.wait_for(serve(configured_platforms(dt.config, dt.services, "dingtalk"), dt.services), 20)
         assert dt.server.auth_failures == 1 and not dt.server.find("gateway", ok=None)
 
 
@@ -478,3 +539,33 @@ async def test_run_py_dingtalk_alone_answers_and_stops_on_sigterm(tmp_path: Path
         text = err.decode("utf-8", "replace")
         assert proc.returncode == 0, text
         assert "dingtalk started" in text and "telegram started" not in text and "alone-secret" not in text
+
+
+# ------------------------------------------------------------------------------------------- 每日一题 (issue 17)
+
+
+async def test_quiz_in_a_single_chat_by_tapping_an_option(dt: RunningDingtalk) -> None:
+    """DingTalk has no callback buttons: the day's question offers its options as tap links (dtmd)."""
+    (question,) = await dt.say("/quiz", user="quizzer", nick="答题人")
+    assert "每日一题" in plain(question.text)
+    options = taps(question.text)
+    assert options, question.text
+    (verdict,) = await dt.tap(question, next(iter(options)), user="quizzer", nick="答题人")
+    text = plain(verdict.text)
+    assert ("回答正确" in text or "回答错误" in text) and "正确答案：" in text
+    (again,) = await dt.say("答 A", user="quizzer", nick="答题人")
+    assert "以第一次回答为准" in plain(again.text)
+    (rank,) = await dt.say("/rank", user="quizzer", nick="答题人")
+    assert "答题人" in plain(rank.text)  # DingTalk gives names (senderNick)
+
+
+async def test_quiz_in_a_group_typed_answer_verdict_told_privately(dt: RunningDingtalk) -> None:
+    (question,) = await dt.say("每日一题", conversation=GROUP, user="wangwu", nick="王五")
+    assert "群里请 @我" in plain(question.text) and "dtmd://" not in question.text
+    mark = len(dt.server.deliveries)
+    (taken,) = await dt.say("答 对" if "判断题" in plain(question.text) else "答 A", conversation=GROUP,
+                            user="wangwu", nick="王五")
+    assert "已记下 王五 的答案" in plain(taken.text) and "私信" in plain(taken.text)
+    (told,) = await dt.server.wait_delivered("wangwu", since=mark, via="batch")
+    assert "正确答案：" in plain(told.text)  # the verdict goes to the member alone, not the group
+    assert not any("正确答案：" in plain(t) for t in dt.server.texts(GROUP, since=mark))

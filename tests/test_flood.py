@@ -74,6 +74,7 @@ async def ask(guard: FloodGuard, svc: Services, req: Request, budget: Budget) ->
     ("@union_helper_bot 今日", True, ("today", "")),
     ("/today@union_helper_bot", False, ("today", "")),
     ("/help", False, ("help", "")),
+    ("@union_helper_bot", True, ("help", "")),  # a bare mention is answered with the help
     ("帮助", False, ("help", "")),
     ("/status", False, ("status", "")),
     ("/search 职代会", False, ("search", "职代会")),

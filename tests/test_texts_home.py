@@ -54,8 +54,9 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/docs_import.py", "read_docx"): ("标题",),
     # Bounds of the CJK ranges (written as \u escapes in the source).
     ("bot/docs_import.py", "_is_cjk"): ("\u3400", "\u9fff", "\uf900", "\ufaff"),
-    # A PDF printer's placeholder /Title that is ignored.
-    ("bot/docs_import.py", "_meta_title"): ("无标题",),
+    # PDF /Title placeholders and print headers that are ignored, and what a margin line is made of.
+    ("bot/docs_import.py", "_GENERIC_TITLES"): TABLE,
+    ("bot/docs_import.py", "_FURNITURE_FORMS"): TABLE,
     # 第X编/章/节 -> heading level.
     ("bot/docs_import.py", "structural_kind"): ("编", "章", "节"),
     # Command tables: the Chinese aliases are what members type (help and usage texts are in texts.py).
@@ -70,12 +71,47 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/practice.py", "DAILY"): TABLE,
     ("bot/practice.py", "WORKDAYS"): TABLE,
     ("bot/practice.py", "_MODE_WORDS"): TABLE,
-    # Article queries (工会法第三条): patterns, the label index key 第X条, and number conversion.
-    ("bot/search.py", "_ARTICLE_P_RE"): TABLE,
-    ("bot/search.py", "_ARTICLE_Q_RE"): TABLE,
-    ("bot/search.py", "SearchEngine._article"): (" 《》<>的", "^中华人民共和国"),
-    ("bot/search.py", "article_label"): ("第", "条"),
-    ("bot/search.py", "cn_number"): ("零一二三四五六七八九", "十", "百", "零", "一"),
+    # Article queries (工会法第三条): patterns, the label index key 第X条, and number conversion; the question's
+    # numbers with their units and the particles read through inside a colloquial form.
+    ("bot/search/engine.py", "_ARTICLE_P_RE"): TABLE,
+    ("bot/search/engine.py", "_COURT"): TABLE,
+    ("bot/search/engine.py", "SearchEngine.__init__"): ("^中华人民共和国",),
+    ("bot/search/understand.py", "ARTICLE_Q_RE"): TABLE,
+    ("bot/search/understand.py", "_HINT_STRIP"): TABLE,
+    ("bot/search/understand.py", "_COUNTRY_RE"): TABLE,
+    ("bot/search/understand.py", "article_label"): ("第", "条"),
+    ("bot/search/understand.py", "cn_number"): ("零一二三四五六七八九", "十", "百", "零", "一"),
+    ("bot/search/understand.py", "NUMBER_RE"): TABLE,
+    ("bot/search/understand.py", "PARTICLES"): TABLE,
+    ("bot/search/understand.py", "_CN_DIGIT"): TABLE,
+    ("bot/search/understand.py", "other_numeral"): ("十", "百"),
+    # Statutes (bot/statute.py): patterns for articles, chapters, appendices, titles, version lines and document
+    # numbers, and the words of a short name (中华人民共和国, 司法解释, 案件).
+    ("bot/statute.py", "_CN_DIGITS"): TABLE,
+    ("bot/statute.py", "ARTICLE_START_RE"): TABLE,
+    ("bot/statute.py", "CHAPTER_RE"): TABLE,
+    ("bot/statute.py", "_CHAPTER_LEVEL"): TABLE,
+    ("bot/statute.py", "APPENDIX_RE"): TABLE,
+    ("bot/statute.py", "LAW_TITLE_RE"): TABLE,
+    ("bot/statute.py", "_TITLE_TAIL_RE"): TABLE,
+    ("bot/statute.py", "_COUNTRY"): TABLE,
+    ("bot/statute.py", "_TRIAL_RE"): TABLE,
+    ("bot/statute.py", "_SPC_RE"): TABLE,
+    ("bot/statute.py", "_SPC_QUOTED_RE"): TABLE,
+    ("bot/statute.py", "_SPC_CASES_RE"): TABLE,
+    ("bot/statute.py", "_SPC_KEEP_CASES"): TABLE,
+    ("bot/statute.py", "SPC_SUFFIX"): TABLE,
+    ("bot/statute.py", "_DATE_RE"): TABLE,
+    ("bot/statute.py", "_ACT_RE"): TABLE,
+    ("bot/statute.py", "DOC_NUMBER_RE"): TABLE,
+    ("bot/statute.py", "_TOC_RE"): TABLE,
+    ("bot/statute.py", "ITEM_RE"): TABLE,
+    ("bot/statute.py", "_SECTION_RE"): TABLE,
+    ("bot/statute.py", "_SALUTATION_RE"): TABLE,
+    ("bot/statute.py", "_CN_VALUES"): TABLE,
+    ("bot/statute.py", "_CN_UNITS"): TABLE,
+    ("bot/statute.py", "short_name"): ("案件",),
+    ("bot/statute.py", "version_of"): ("年", "月", "日"),
     # Suggestion vocabulary stored in records and their history (renaming one is a data migration).
     ("bot/suggestions.py", "CATEGORIES"): TABLE,
     ("bot/suggestions.py", "DEFAULT_CATEGORY"): TABLE,

@@ -19,7 +19,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services import Services
 from bot.ticks import TICK_JOB, TICK_JOB_KWARGS, Ticker, job_kwargs, minute_trigger, start_scheduler
 
-UTC = UTC
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -225,3 +224,120 @@ async def test_stop_cancels_a_tick_that_does_not_finish(svc: Services, caplog: p
         await ticker.stop(timeout=0)
     assert stuck.active == 0 and ticker.running == []
     assert any("cancelled 1 running ticks" in r.getMessage() for r in caplog.records)
+
+
+async def test_serve_lets_a_platforms_own_ticks_finish_before_it_stops_any_platform(svc: Services) -> None:
+    """With Telegram, PTB's JobQueue runs the ticks and its platform is started first, so stopped last: a push
+    through another platform still on the wire at SIGTERM must finish before that other platform stops."""
+    from bot.runtime import serve
+
+    events: list[str] = []
+    pushing = asyncio.Event()
+    stopping = asyncio.Event()
+
+    async def push(s: Services) -> None:  # a push through the other platform, on the wire when the stop comes
+        pushing.set()
+        await stopping.wait()
+        events.append("push sent")
+
+    class Watched(Ticker):
+        async def stop(self, timeout: float = 30.0) -> None:
+            stopping.set()
+            await super().stop(timeout)
+
+    class Owner:  # like TelegramPlatform: its own scheduler runs the ticks, and its stop drains them
+        name, runs_ticks = "owner", True
+
+        def __init__(self) -> None:
+            self.ticker = Watched(svc, ticks=[push])
+
+        async def start(self) -> None:
+            await self.ticker.fire()
+
+        async def wait(self) -> int:
+            await asyncio.Event().wait()
+            return 0
+
+        async def stop(self) -> None:
+            await self.ticker.stop()
+
+    class Other:  # ends by itself once the push is under way, which stops the process
+        name, runs_ticks = "other", False
+
+        async def start(self) -> None:
+            pass
+
+        async def wait(self) -> int:
+            await pushing.wait()
+            return 0
+
+        async def stop(self) -> None:
+            events.append("other stopped")
+
+    assert await serve([Owner(), Other()], svc) == 0  # type: ignore[list-item]
+    assert events == ["push sent", "other stopped"]
+
+
+async def test_serve_holds_a_platforms_own_first_run_until_every_platform_is_up(svc: Services) -> None:
+    """PTB's JobQueue fires the first run as Telegram starts, before the platforms started after it: that run
+    would skip their chats (and mark the week's reminder sent without their officers). serve holds it."""
+    from bot.runtime import serve
+
+    seen: list[bool] = []
+    ran = asyncio.Event()
+
+    async def tick(s: Services) -> None:
+        seen.append(other.up)
+        ran.set()
+
+    class Owner:  # like TelegramPlatform: its scheduler fires the first run as it starts
+        name, runs_ticks = "owner", True
+
+        def __init__(self) -> None:
+            self.ticker = Ticker(svc, ticks=[tick])
+
+        async def start(self) -> None:
+            await self.ticker.fire()
+
+        async def wait(self) -> int:
+            await asyncio.Event().wait()
+            return 0
+
+        async def stop(self) -> None:
+            await self.ticker.stop()
+
+    class Other:  # started next; connecting takes a few turns of the loop
+        name, runs_ticks, up = "other", False, False
+
+        async def start(self) -> None:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            self.up = True
+
+        async def wait(self) -> int:
+            await ran.wait()
+            return 0
+
+        async def stop(self) -> None:
+            pass
+
+    owner, other = Owner(), Other()
+    assert await serve([owner, other], svc) == 0  # type: ignore[list-item]
+    assert seen == [True] and owner.ticker.fires == 1
+
+
+async def test_a_held_ticker_runs_once_on_release_and_not_at_all_if_nothing_fired(svc: Services) -> None:
+    quiz = Gate("quiz")
+    ticker = Ticker(svc, ticks=[quiz])
+    ticker.hold()
+    await ticker.fire()
+    await ticker.fire()
+    assert quiz.runs == 0 and ticker.running == []
+    await ticker.release()
+    await ticker.wait_idle(1)
+    assert quiz.runs == 1
+    ticker.hold()
+    await ticker.release()  # nothing owed: nothing runs
+    await ticker.fire()
+    await ticker.wait_idle(2)
+    assert quiz.runs == 2

@@ -60,6 +60,7 @@ import string
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -68,6 +69,7 @@ import httpx
 from bot import choices, flood, texts
 from bot.adapters import render
 from bot.adapters.chatqueue import ChatQueue
+from bot.adapters.common import SeenIds, subscribed_as_group
 from bot.adapters.ratelimit import ChatWindows, SlidingWindow
 from bot.commands import dispatch, route
 from bot.config import Config, ConfigError
@@ -99,7 +101,6 @@ ERR_TOO_MANY = 660026
 ERR_TOO_BIG = 460101
 QPS_LIMIT = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
 EXIT_AUTH = 2
-DEDUPE_KEEP = 10000
 #: How long one message may wait for throttling, flow control or the network before it is given up.
 MAX_WAIT_SECONDS = 900.0
 #: On stop, how long queued messages may still be handled (their replies go over HTTP, not the stream).
@@ -274,12 +275,14 @@ class DingtalkAdapter:
     runs_ticks = False
 
     def __init__(self, config: Config, svc: Services, *, retry_base: float = 1.0, reconnect_base: float = 1.0,
-                 stop_grace: float = STOP_GRACE_SECONDS) -> None:
+                 stop_grace: float = STOP_GRACE_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.svc = svc
         self.retry_base = retry_base
         self.reconnect_base = reconnect_base
         self.stop_grace = stop_grace
+        #: Monotonic seconds for the access token's and the tap tokens' lifetimes (tests pass their own).
+        self.clock = clock
         self.client: Any = None
         self.http: httpx.AsyncClient | None = None
         self.exit_code: int | None = None
@@ -294,7 +297,7 @@ class DingtalkAdapter:
         self._running = False
         self._auth_code = "?"  # DingTalk's code when it refused the credentials
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = SeenIds()
         self._groups: set[str] = set()
         self._token: str = ""
         self._token_until = 0.0
@@ -302,7 +305,9 @@ class DingtalkAdapter:
         self._api: dict[str, SlidingWindow] = {}
         self._batches: dict[str, _Batch] = {}
         self._buttons: OrderedDict[str, tuple[str, str, float]] = OrderedDict()  # token -> (chat key, data, until)
-        self._run_id = "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+        #: Tap tokens of an earlier process must never match this one's (an old link pressing another button):
+        #: 36**6 run ids, not 36**2 (one restart in 1,296 would have reused the old tokens).
+        self._run_id = "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
         self._button_ids = itertools.count(1)
         #: Per-conversation windows (20 a minute), shared by replies and pushes.
         self.windows = ChatWindows(PER_MINUTE, 60.0, overall_rate=10**6, overall_period=1.0, margin=MARGIN - 1)
@@ -499,11 +504,22 @@ class DingtalkAdapter:
         except (KeyError, TypeError, ValueError, AttributeError):
             log.warning("DingTalk: a malformed robot message was acknowledged and dropped")
             return AckMessage.STATUS_OK, "OK"
-        if not self._fresh(msg.message_id):
+        if not self._seen.fresh(msg.message_id):  # DingTalk delivers again when an ack was lost
             return AckMessage.STATUS_OK, "OK"
-        key, group, _user = self._who(msg)
-        droppable = group and self._droppable(msg)
-        self.queue.submit_nowait(key or None, lambda: self._guarded(msg), droppable=droppable)
+        droppable = False
+        try:
+            key, group, _user = self._who(msg)
+            droppable = group and self._droppable(msg)
+            accepted = self.queue.submit_nowait(key or None, lambda: self._guarded(msg), droppable=droppable)
+        except Exception:  # the SDK would log it at DEBUG only: say it, and let DingTalk deliver it again
+            log.exception("DingTalk: accepting a robot message failed; not acknowledged")
+            accepted = False
+        if not accepted and not droppable:
+            # Not queued (the queue's hard cap, or the failure above), and owed an answer: not acknowledged, and
+            # its msgId forgotten, so DingTalk's redelivery is handled. (A shed group read is covered by the flood
+            # sense's answers and acknowledged.)
+            self._seen.forget(msg.message_id)
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, "busy"
         return AckMessage.STATUS_OK, "OK"
 
     async def _guarded(self, msg: Any) -> None:
@@ -511,17 +527,6 @@ class DingtalkAdapter:
             await self._on_message(msg)
         except Exception:
             log.exception("DingTalk: handling a message failed")
-
-    def _fresh(self, msg_id: str | None) -> bool:
-        """False for a msgId seen before (DingTalk delivers again when an ack was lost)."""
-        if not msg_id:
-            return True
-        if msg_id in self._seen:
-            return False
-        self._seen[msg_id] = None
-        if len(self._seen) > DEDUPE_KEEP:
-            self._seen.popitem(last=False)
-        return True
 
     def _who(self, msg: Any) -> tuple[str, bool, str]:
         """(chat key, is group, staffId) of a message."""
@@ -534,10 +539,7 @@ class DingtalkAdapter:
 
     def _is_group(self, key: str) -> bool:
         """Whether chat `key` is a group: seen as one, subscribed as one, or an openConversationId ('cid…')."""
-        if key in self._groups or key.startswith("cid"):
-            return True
-        sub = (self.svc.store.push_doc(PREFIX + key) or {}).get("sub") or {}
-        return sub.get("chat_type") in ("group", "supergroup")
+        return key in self._groups or key.startswith("cid") or subscribed_as_group(self.svc, PREFIX + key)
 
     def _request(self, msg: Any, **kw: Any) -> Request:
         key, group, user = self._who(msg)
@@ -590,14 +592,14 @@ class DingtalkAdapter:
     def _register(self, key: str, button: Button) -> str:
         """A token for a tappable button in chat `key` (kept a week, bounded)."""
         token = f"k{self._run_id}{_base36(next(self._button_ids))}"
-        self._buttons[token] = (key, button.data, time.monotonic() + BUTTON_TTL_SECONDS)
+        self._buttons[token] = (key, button.data, self.clock() + BUTTON_TTL_SECONDS)
         while len(self._buttons) > BUTTON_KEEP:
             self._buttons.popitem(last=False)
         return token
 
     def _tapped(self, key: str, token: str) -> str | None:
         entry = self._buttons.get(token)
-        if entry is None or entry[0] != key or entry[2] < time.monotonic():
+        if entry is None or entry[0] != key or entry[2] < self.clock():
             return None
         return entry[1]
 
@@ -711,7 +713,7 @@ class DingtalkAdapter:
         """The cached access token, fetched again before it expires; AuthRejected when DingTalk refuses."""
         assert self.http is not None
         async with self._token_lock:
-            if not force and self._token and time.monotonic() < self._token_until:
+            if not force and self._token and self.clock() < self._token_until:
                 return self._token
             body = {"appKey": self._cfg.client_id, "appSecret": self._cfg.client_secret}
             try:
@@ -723,7 +725,7 @@ class DingtalkAdapter:
             if r.status_code == 200 and token:
                 life = float(data.get("expireIn") or 7200)
                 self._token = str(token)
-                self._token_until = time.monotonic() + max(life / 2, life - TOKEN_MARGIN_SECONDS)
+                self._token_until = self.clock() + max(life / 2, life - TOKEN_MARGIN_SECONDS)
                 return self._token
             code = str(data.get("code") or r.status_code)
             if r.status_code in (400, 401, 403) and ("ClientId" in code or "Secret" in code or "auth" in code.lower()):
@@ -874,23 +876,3 @@ def _handler(adapter: DingtalkAdapter) -> Any:
 
     return Handler()
 
-
-async def run_dingtalk(config: Config, svc: Services) -> int:
-    """Run the DingTalk adapter alone until stopped (cancelled); 0, or 2 (credentials refused).
-
-    `python run.py` runs it through bot/runtime.py instead, beside the other platforms and the tick.
-    """
-    adapter = DingtalkAdapter(config, svc)
-    try:
-        await adapter.start()
-    except AuthRejected:
-        await adapter.stop()
-        return EXIT_AUTH
-    try:
-        return await adapter.wait()
-    except asyncio.CancelledError:
-        return 0
-    finally:
-        code = adapter.exit_code
-        await adapter.stop()
-        adapter.exit_code = code

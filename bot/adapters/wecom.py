@@ -30,13 +30,13 @@ import logging
 import re
 import ssl
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import choices, flood, texts
 from bot.adapters import render
 from bot.adapters.chatqueue import ChatQueue
+from bot.adapters.common import SeenIds, subscribed_as_group
 from bot.adapters.ratelimit import SlidingWindow
 from bot.commands import dispatch
 from bot.config import Config, ConfigError
@@ -59,7 +59,6 @@ ERR_RATE = 45009
 EXIT_AUTH = 2
 EXIT_TAKEN_OVER = 3
 WATCHDOG_SECONDS = 1.0
-DEDUPE_KEEP = 10000
 #: How long a send waits for the connection to come back (or 45009 to pass) before giving up.
 MAX_WAIT_SECONDS = 900.0
 _ERRCODE = re.compile(r"errcode=(-?\d+)")
@@ -119,7 +118,7 @@ class WecomAdapter:
         self.exit_code: int | None = None
         self._done = asyncio.Event()
         self._authed = asyncio.Event()
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = SeenIds()
         self._windows: dict[str, tuple[SlidingWindow, SlidingWindow]] = {}
         self._groups: set[str] = set()
         self._task_ids = itertools.count(1)
@@ -287,17 +286,6 @@ class WecomAdapter:
 
     # --- incoming ------------------------------------------------------------------------------------
 
-    def _fresh(self, msgid: str | None) -> bool:
-        """False for a msgid seen before (WeCom may deliver twice)."""
-        if not msgid:
-            return True
-        if msgid in self._seen:
-            return False
-        self._seen[msgid] = None
-        if len(self._seen) > DEDUPE_KEEP:
-            self._seen.popitem(last=False)
-        return True
-
     def _who(self, body: dict[str, Any]) -> tuple[str, str, str]:
         """(chat key, chat type, userid) of a callback body."""
         userid = str((body.get("from") or {}).get("userid", ""))
@@ -311,12 +299,7 @@ class WecomAdapter:
         """Whether chat `key` is a group: seen as one since start, or subscribed as one (the store remembers it
         across restarts). Anything else is a single chat (a member's own: proposer notices, officer reminders),
         where cards with buttons are allowed."""
-        if key in self._groups:
-            return True
-        for doc in (self.svc.store.push_doc(PREFIX + key), self.svc.store.quiz_doc(PREFIX + key)):  # either push
-            if ((doc or {}).get("sub") or {}).get("chat_type") in ("group", "supergroup"):
-                return True
-        return False
+        return key in self._groups or subscribed_as_group(self.svc, PREFIX + key)
 
     def _base_request(self, body: dict[str, Any], **kw: Any) -> Request:
         key, chat_type, userid = self._who(body)
@@ -339,7 +322,7 @@ class WecomAdapter:
 
     async def _on_message(self, frame: dict[str, Any]) -> None:
         body = frame.get("body") or {}
-        if not self._fresh(body.get("msgid")):
+        if not self._seen.fresh(body.get("msgid")):
             return
         text = self._text_of(body)
         req = self._base_request(body, text="", addressed=True)
@@ -363,7 +346,7 @@ class WecomAdapter:
     async def _on_enter_chat(self, frame: dict[str, Any]) -> None:
         """A member opens the single chat (first time today): the welcome, within WeCom's 5 s."""
         body = frame.get("body") or {}
-        if not self._fresh(body.get("msgid")):
+        if not self._seen.fresh(body.get("msgid")):
             return
         self._who(body)
         welcome = {"msgtype": "text", "text": {"content": render.to_plain(texts.welcome(True))}}
@@ -374,7 +357,7 @@ class WecomAdapter:
 
     async def _on_click(self, frame: dict[str, Any]) -> None:
         body = frame.get("body") or {}
-        if not self._fresh(body.get("msgid")):
+        if not self._seen.fresh(body.get("msgid")):
             return
         event = ((body.get("event") or {}).get("template_card_event")) or {}
         key, task_id = str(event.get("event_key", "")), str(event.get("task_id", ""))
