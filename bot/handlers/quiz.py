@@ -446,7 +446,7 @@ async def deliver(svc: Services, chat_id: str, day: date) -> str:
     bk = Q.bank(svc)
     ids = bk.ids
     now = svc.now()
-    qid = Q.update(svc, chat_id, lambda doc: P.claim_doc(doc, day, now, ids))
+    qid, shown_now = Q.update(svc, chat_id, lambda doc: Q.claim_push_doc(doc, day, now, ids))
     q = bk.get(qid) if qid else None
     if q is None:
         return "skipped"  # not subscribed any more, already claimed, or no questions
@@ -455,7 +455,9 @@ async def deliver(svc: Services, chat_id: str, day: date) -> str:
     status, target = await push.send_replies(svc, chat_id, [quiz_reply(svc, chat_id, chat_type, day, q)])
     Q.update(svc, target, lambda d: P.mark_doc(d, day, status, svc.now()))
     if status in ("sent", "partial", "unknown"):
-        Q.mark_shown(svc, target, day, chat_type)
+        Q.mark_shown(svc, target, day, chat_type)  # (a chat that moved: its record moved with it)
+    elif shown_now:
+        Q.unmark_shown(svc, target, day)  # definitely not delivered: nothing to answer or to close
     if status == "sent":
         log.info("pushed quiz %s to %s for %s", q.id, _label(doc), day)
     return status
