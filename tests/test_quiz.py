@@ -420,6 +420,26 @@ async def test_a_private_chat_gets_no_reveal_unless_a_poll_must_be_closed(four: 
     assert out.sent == []
 
 
+async def test_a_migrated_group_keeps_its_quiz_push_question_and_scores(four: Any, clock: Clock) -> None:
+    svc, out = four
+    new_id = "tg:-1009999"
+    clock.t = MONDAY.replace(hour=7)
+    await say(svc, admin(ADMIN, "/quizsub 08:00"))
+    clock.t = MONDAY.replace(hour=8)
+    await quiz_handlers.tick(svc)
+    [pushed] = [r for r in out.to(GROUP) if r.quiz is not None]
+    await answer_today(svc, member(1), True, name="王五")
+    quiz_handlers.chat_migrated(svc, GROUP, new_id)
+    clock.t = MONDAY.replace(hour=8, minute=5)
+    await quiz_handlers.tick(svc)
+    assert [r for r in out.sent if r.quiz is not None] == [pushed]  # the day's push went out already: not again
+    assert "🥇 王五  答对 1 题" in text_of(await say(svc, grp(member(1), "/rank", chat=new_id)))
+    assert question_of(await say(svc, grp(member(2), "/quiz", chat=new_id))) == pushed.quiz.question  # type: ignore
+    clock.t = MONDAY.replace(hour=8) + timedelta(days=1)
+    await quiz_handlers.tick(svc)
+    assert len([r for r in out.to(new_id) if r.quiz is not None]) == 1 and len(out.to(GROUP)) == 1
+
+
 # --- durability ---------------------------------------------------------------------------------------------
 
 
