@@ -3,6 +3,7 @@ rankings at the month turn, the push once a day across restarts, the day's close
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -397,12 +398,16 @@ async def test_a_kill_right_after_the_push_leaves_the_question_answerable_and_cl
     svc.close()
 
 
-async def test_a_push_that_definitely_failed_leaves_nothing_to_answer(tmp_path: Path, clock: Clock) -> None:
+async def test_a_push_that_definitely_failed_leaves_nothing_to_answer(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture,
+) -> None:
     svc, out = services(tmp_path, clock, [q(1), q(2)])
     await say(svc, admin(ADMIN, "/quizsub 08:00"))
     out.refuse.add(GROUP)
     clock.t = MONDAY.replace(hour=8) + timedelta(days=1)
-    await quiz_handlers.tick(svc)
+    with caplog.at_level(logging.WARNING, logger="bot.handlers.push"):
+        await quiz_handlers.tick(svc)
+    assert f"push to chat {GROUP} failed (0/1 parts sent)" in caplog.text  # the group named, as README quotes it
     assert text_of(await say(svc, grp(member(1), "答 B"))) == texts.QUIZ_NOT_SHOWN
     out.refuse.clear()
     clock.t = clock.t.replace(minute=1)  # retried on the next tick
