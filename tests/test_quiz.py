@@ -139,6 +139,15 @@ async def test_removed_questions_are_skipped(tmp_path: Path, clock: Clock) -> No
     svc.close()
 
 
+async def test_an_answer_to_a_question_removed_today_says_so(tmp_path: Path, clock: Clock) -> None:
+    svc, _ = services(tmp_path, clock, [q(1), q(2)])
+    today = question_of(await say(svc, pm(member(1), "/quiz")))
+    use_bank(svc, tmp_path, [x for x in (q(1), q(2)) if x.text != today])  # rebuilt without it
+    for typed in ("答 B", "B", "/answer B"):
+        assert text_of(await say(svc, pm(member(1), typed))) == texts.QUIZ_GONE, typed  # not "no question today"
+    svc.close()
+
+
 async def test_an_empty_bank_says_what_to_do(tmp_path: Path, clock: Clock) -> None:
     svc, _ = services(tmp_path, clock, [])
     assert text_of(await say(svc, pm(member(1), "/quiz"))) == texts.QUIZ_EMPTY

@@ -111,18 +111,13 @@ async def show(req: Request, svc: Services, args: str) -> list[Reply]:
 async def answer_command(req: Request, svc: Services, args: str) -> list[Reply]:
     """`答 B` / `/answer ACD` / `答 对`: a typed answer to today's question in this chat."""
     day = svc.now().date()
-    shown = day.isoformat() in (svc.store.quiz_doc(req.chat_id) or {}).get("shown", {})
-    q = Q.today_question(svc, req.chat_id, day) if shown else None
+    shown = _shown(svc, req.chat_id, day)
     if not Q.is_bare_answer(args):
         if not (req.is_private or req.addressed):
             return []  # an unaddressed group message that only starts with 答 is chatter, not an answer
+        q = Q.today_question(svc, req.chat_id, day) if shown else None
         return [Reply(texts.quiz_not_an_answer(q.kind, len(q.choices)) if q else texts.QUIZ_ANSWER_USAGE)]
-    if q is None:
-        return [Reply(texts.QUIZ_NOT_SHOWN)]
-    choice = Q.parse_answer(args, q)
-    if choice is None:
-        return [Reply(texts.quiz_not_an_answer(q.kind, len(q.choices)))]
-    return await _answer(req, svc, day, q, choice, via="typed")
+    return await _typed(req, svc, args, day, shown)
 
 
 async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | None:
@@ -133,10 +128,21 @@ async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | 
     everyday words)."""
     if not Q.looks_like_answer(text):
         return None
-    explicit = not Q.is_bare_answer(text)  # 答B, 答案：ACD
     day = svc.now().date()
-    if day.isoformat() not in (svc.store.quiz_doc(req.chat_id) or {}).get("shown", {}):
-        return [Reply(texts.QUIZ_NOT_SHOWN)] if explicit else None
+    shown = _shown(svc, req.chat_id, day)
+    if not shown and Q.is_bare_answer(text):
+        return None  # a bare B or 对 with no question out is no answer (答B is: it is told there is none)
+    return await _typed(req, svc, text, day, shown)
+
+
+def _shown(svc: Services, chat_id: str, day: date) -> bool:
+    return day.isoformat() in (svc.store.quiz_doc(chat_id) or {}).get("shown", {})
+
+
+async def _typed(req: Request, svc: Services, text: str, day: date, shown: bool) -> list[Reply]:
+    """A typed answer (`B`, `答 ACD`) to the question shown in this chat today."""
+    if not shown:
+        return [Reply(texts.QUIZ_NOT_SHOWN)]
     q = Q.today_question(svc, req.chat_id, day)
     if q is None:
         return [Reply(texts.QUIZ_GONE)]
