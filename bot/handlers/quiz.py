@@ -341,6 +341,7 @@ async def myscore(req: Request, svc: Services, args: str) -> list[Reply]:
 async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     """/quizexport [上月|YYYY-MM] (导出答题): officers get the month's results per member as .xlsx: a group's
     admins that group's, configured officers in a private chat every chat's."""
+    from bot.export import clean_exports
     from bot.quizexport import export_month
 
     if req.is_private and not svc.is_officer(req.user_id):
@@ -354,6 +355,7 @@ async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     chat = None if req.is_private else req.chat_id
     folder = svc.config.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    clean_exports(folder)  # earlier exports (members' answers) do not pile up in the data dir
     push_stamp = svc.now().strftime("%Y%m%d-%H%M%S")
     path = folder / texts.quiz_export_filename(month, push_stamp)
     count = await asyncio.to_thread(export_month, svc, month, path, chat)
