@@ -441,7 +441,7 @@ def read_pdf(path: Path) -> Doc:
             at_edge = i < _EDGE or i >= n - _EDGE
             band = height > 0 and (line.y > height * (1 - _BAND) or line.y < height * _BAND)
             if at_edge and (_PAGE_NO_RE.match(text) or _furniture_form(text)) \
-                    or band and (line.size < body * 0.95 or len(text) <= 40 and not re.search(r"[。；]", text)) \
+                    or band and line.size < body * 0.95 \
                     or at_edge and _furniture_key(text) in furniture:
                 rest = _FURNITURE_FORMS.sub(" ", text).strip(" -—–|·,，")
                 if rest and line.y > height / 2 and not _PAGE_NO_RE.match(rest):

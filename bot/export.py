@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,6 +31,21 @@ HEADERS = texts.SG_EXPORT_HEADERS
 _WIDTHS = (14, 10, 60, 8, 18, 12, 14, 20, 16, 18, 60, 6, 12, 12, 40, 12, 10, 10, 6, 8, 14)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: Export files in the data dir's exports/ (sent already) older than this are removed at the next export.
+EXPORT_KEEP_SECONDS = 3600
+
+
+def clean_exports(folder: Path, keep_seconds: float = EXPORT_KEEP_SECONDS) -> None:
+    """Remove the .xlsx exports in `folder` older than `keep_seconds` (they were sent already)."""
+    cutoff = time.time() - keep_seconds
+    for f in folder.glob("*.xlsx"):
+        try:
+            if f.stat().st_mtime < cutoff:
+                f.unlink()
+        except OSError:
+            pass
 
 
 def _when(iso: str, tz: tzinfo) -> str:

@@ -104,6 +104,32 @@ def mark_shown(svc: Services, chat_id: str, day: date, chat_type: str) -> None:
     update(svc, chat_id, apply)
 
 
+def claim_push_doc(doc: dict[str, Any], day: date, now: datetime, ids: list[str]) -> tuple[str | None, bool]:
+    """Claim the quiz push for (chat, day) like the practice push (bot.practice.claim_doc) and, in the same
+    durable write, record the day's question as shown: a crash after the send (or during it: the question may
+    well have arrived) must not leave a question out in the chat that takes no typed answers and is never closed.
+    Returns (question id or None when not claimable, whether "shown" was recorded by this claim: undo it with
+    `unmark_shown` when the send definitely failed)."""
+    qid = P.claim_doc(doc, day, now, ids)
+    if qid is None:
+        return None, False
+    shown = doc.setdefault("shown", {})
+    key = day.isoformat()
+    if key in shown:
+        return qid, False
+    shown[key] = (doc.get("sub") or {}).get("chat_type", "private")
+    _prune(doc, day)
+    return qid, True
+
+
+def unmark_shown(svc: Services, chat_id: str, day: date) -> None:
+    """Forget that the day's question was shown here (its push definitely did not arrive)."""
+    def apply(doc: dict[str, Any]) -> None:
+        doc.get("shown", {}).pop(day.isoformat(), None)
+
+    update(svc, chat_id, apply)
+
+
 def _prune(doc: dict[str, Any], today: date) -> None:
     oldest = (today - timedelta(days=KEEP_DAYS)).isoformat()
     for key in ("shown", "closed"):

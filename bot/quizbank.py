@@ -277,22 +277,27 @@ def read_xlsx(path: Path, name: str) -> Iterator[tuple[int, Question | BadRow]]:
         rows = wb.worksheets[0].iter_rows(min_row=1, values_only=True)
         columns: dict[int, str] = {}
         number = 0
-        for number, values in enumerate(rows, 1):
-            if not columns:
-                columns = _columns(values)
-                if "question" in columns.values():
+        try:
+            for number, values in enumerate(rows, 1):
+                if not columns:
+                    columns = _columns(values)
+                    if "question" in columns.values():
+                        continue
+                    columns = {}
+                    if number >= HEADER_SEARCH_ROWS:
+                        raise BadRow(texts.QUIZ_NO_HEADER)
                     continue
-                columns = {}
-                if number >= HEADER_SEARCH_ROWS:
-                    raise BadRow(texts.QUIZ_NO_HEADER)
-                continue
-            cells = {col: clean(values[i]) for i, col in columns.items() if i < len(values)}
-            if not any(cells.values()):
-                continue
-            try:
-                yield number, make_question(cells, f"{name}:{number}")
-            except BadRow as bad:
-                yield number, bad
+                cells = {col: clean(values[i]) for i, col in columns.items() if i < len(values)}
+                if not any(cells.values()):
+                    continue
+                try:
+                    yield number, make_question(cells, f"{name}:{number}")
+                except BadRow as bad:
+                    yield number, bad
+        except BadRow:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged sheet (XML, zip) shows only when its rows are read
+            raise BadRow(texts.quiz_bad_file(type(exc).__name__)) from None
         if not columns:
             raise BadRow(texts.QUIZ_NO_HEADER)
     finally:
@@ -374,15 +379,16 @@ def build_bank(
             continue
         before = len(summary.questions)
         try:
-            for row, got in read_xlsx(path, name):
-                if isinstance(got, BadRow):
-                    summary.skipped.append((name, row, str(got)))
-                else:
-                    add(got, texts.quiz_where(name, row), name, row)
+            read = list(read_xlsx(path, name))  # whole, so a file found damaged half-way adds nothing
         except BadRow as bad:
             summary.skipped.append((name, 0, str(bad)))
             progress(texts.quiz_skipped(name, 0, str(bad)))
             continue
+        for row, got in read:
+            if isinstance(got, BadRow):
+                summary.skipped.append((name, row, str(got)))
+            else:
+                add(got, texts.quiz_where(name, row), name, row)
         summary.files.append(name)
         progress(texts.quiz_file_read(name, len(summary.questions) - before))
     body = [_question_dict(q) for q in summary.questions]

@@ -699,14 +699,11 @@ class Store:
 
     def push_doc(self, chat_id: str) -> dict[str, Any] | None:
         """A copy of the chat's push document (subscription, rotation, picks, deliveries), or None."""
-        with self.lock:
-            doc = self.db.table(self.PUSH_TABLE).get(Query().chat_id == chat_id)
-            return _clone(dict(doc)) if doc is not None else None
+        return self._chat_doc(self.PUSH_TABLE, chat_id)
 
     def push_docs(self) -> list[dict[str, Any]]:
         """Copies of every chat's push document."""
-        with self.lock:
-            return [_clone(dict(d)) for d in self.db.table(self.PUSH_TABLE).all()]
+        return self._chat_docs(self.PUSH_TABLE)
 
     def push_update(
         self, chat_id: str, fn: Callable[[dict[str, Any]], Any], new: Callable[[str], dict[str, Any]]
@@ -715,8 +712,24 @@ class Store:
 
         The document is written (one durable journal record) only if `fn` changed it.
         """
+        return self._chat_update(self.PUSH_TABLE, chat_id, fn, new)
+
+    # One document per chat ("push_chats", "quiz_chats"): read, list, change atomically.
+
+    def _chat_doc(self, name: str, chat_id: str) -> dict[str, Any] | None:
         with self.lock:
-            table = self.db.table(self.PUSH_TABLE)
+            doc = self.db.table(name).get(Query().chat_id == chat_id)
+            return _clone(dict(doc)) if doc is not None else None
+
+    def _chat_docs(self, name: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [_clone(dict(d)) for d in self.db.table(name).all()]
+
+    def _chat_update(
+        self, name: str, chat_id: str, fn: Callable[[dict[str, Any]], Any], new: Callable[[str], dict[str, Any]]
+    ) -> Any:
+        with self.lock:
+            table = self.db.table(name)
             doc = table.get(Query().chat_id == chat_id)
             data = _clone(dict(doc)) if doc is not None else new(chat_id)
             before = _clone(data)
@@ -730,8 +743,13 @@ class Store:
 
     def push_move(self, old_id: str, new_id: str) -> bool:
         """Move a chat's document to `new_id` (group→supergroup), merging delivery records; False if none."""
+        return self._chat_move(self.PUSH_TABLE, old_id, new_id, ("picks", "deliveries"))
+
+    def _chat_move(self, name: str, old_id: str, new_id: str, merged: tuple[str, ...]) -> bool:
+        """Move a per-chat document to `new_id`; the day records under `merged` are merged into a document already
+        there (the old one's win). False if there was none to move."""
         with self.lock:
-            table = self.db.table(self.PUSH_TABLE)
+            table = self.db.table(name)
             old = table.get(Query().chat_id == old_id)
             if old is None:
                 return False
@@ -739,7 +757,7 @@ class Store:
             data["chat_id"] = new_id
             existing = table.get(Query().chat_id == new_id)
             if existing is not None:
-                for key in ("picks", "deliveries"):
+                for key in merged:
                     data[key] = {**existing.get(key, {}), **data.get(key, {})}
                 table.update(self._push_replace(data), doc_ids=[existing.doc_id])
             else:
@@ -761,32 +779,18 @@ class Store:
 
     def quiz_doc(self, chat_id: str) -> dict[str, Any] | None:
         """A copy of the chat's quiz document, or None."""
-        with self.lock:
-            doc = self.db.table(self.QUIZ_CHATS).get(Query().chat_id == chat_id)
-            return _clone(dict(doc)) if doc is not None else None
+        return self._chat_doc(self.QUIZ_CHATS, chat_id)
 
     def quiz_docs(self) -> list[dict[str, Any]]:
         """Copies of every chat's quiz document."""
-        with self.lock:
-            return [_clone(dict(d)) for d in self.db.table(self.QUIZ_CHATS).all()]
+        return self._chat_docs(self.QUIZ_CHATS)
 
     def quiz_update(
         self, chat_id: str, fn: Callable[[dict[str, Any]], Any], new: Callable[[str], dict[str, Any]]
     ) -> Any:
         """Atomically let `fn` mutate a copy of the chat's quiz document (or of `new(chat_id)`); its result.
         Written (one durable record) only if `fn` changed it."""
-        with self.lock:
-            table = self.db.table(self.QUIZ_CHATS)
-            doc = table.get(Query().chat_id == chat_id)
-            data = _clone(dict(doc)) if doc is not None else new(chat_id)
-            before = _clone(data)
-            result = fn(data)
-            if data != before:
-                if doc is None:
-                    table.insert(data)
-                else:
-                    table.update(self._push_replace(data), doc_ids=[doc.doc_id])
-            return result
+        return self._chat_update(self.QUIZ_CHATS, chat_id, fn, new)
 
     def _score_index(self) -> dict[tuple[str, str], dict[str, int]]:
         """(chat, month) -> {member: doc id} over "quiz_scores", built on first use, kept up to date by the
@@ -867,21 +871,7 @@ class Store:
     def quiz_move(self, old_id: str, new_id: str) -> bool:
         """A group got a new id: move its quiz document (merging day records), scores and polls; False if none."""
         with self.lock:
-            moved = False
-            chats = self.db.table(self.QUIZ_CHATS)
-            old = chats.get(Query().chat_id == old_id)
-            if old is not None:
-                data = _clone(dict(old))
-                data["chat_id"] = new_id
-                existing = chats.get(Query().chat_id == new_id)
-                if existing is not None:
-                    for key in ("picks", "deliveries", "shown", "closed"):
-                        data[key] = {**existing.get(key, {}), **data.get(key, {})}
-                    chats.update(self._push_replace(data), doc_ids=[existing.doc_id])
-                else:
-                    chats.insert(data)
-                chats.remove(doc_ids=[old.doc_id])
-                moved = True
+            moved = self._chat_move(self.QUIZ_CHATS, old_id, new_id, ("picks", "deliveries", "shown", "closed"))
             if self.db.table(self.QUIZ_SCORES).update({"chat_id": new_id}, Query().chat_id == old_id):
                 moved = True
                 self._quiz_index = None

@@ -363,7 +363,7 @@ def test_long_text_is_cut_at_paragraphs_within_dingtalks_limits() -> None:
 async def test_long_pushes_arrive_whole_in_several_messages(dt: RunningDingtalk) -> None:
     dt.server.add_group(GROUP)
     await dt.say("/help", user="reader")
-    long = "\n\n".join(f"第{i}段：" + "职工代表大会是企业实行民主管理的基本形式。" * 10 for i in range(20))
+    long = "\n\n".join(f"第{i}段：" + "职工代表大会每年召开一次审议工会工作报告。" * 10 for i in range(20))
     await dt.adapter.send(Reply(long, chat_id=f"dingtalk:{GROUP}"))
     await dt.adapter.send(Reply(long, chat_id="dingtalk:reader"))
     for chat in (GROUP, "reader"):

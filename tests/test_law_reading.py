@@ -151,6 +151,39 @@ def test_one_page_print_margins_are_dropped_and_the_title_is_the_heading(tmp_pat
     assert "工会办公室\n" not in "\n".join(b.text for b in doc.blocks) + "\n"
 
 
+def test_body_text_in_the_margin_bands_is_kept(tmp_path: Path) -> None:
+    """With a browser's narrow margins the last body line of a page and the first of the next (a short wrapped
+    end, a chapter heading) stand in the top and bottom bands, in body type: they are text, not furniture."""
+    from docgen import _font
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    path = tmp_path / "two.pdf"
+    c = canvas.Canvas(str(path), pagesize=(595, 842), invariant=1)
+    for no in (1, 2):
+        c.setFont(font, 8)
+        c.drawString(20, 828, "2026/3/2 10:15  内部资料")
+        c.drawString(20, 10, "file:///home/gh/notice.html")
+        c.drawString(550, 10, f"{no}/2")
+        c.setFont(font, 12)
+        if no == 2:
+            c.drawString(40, 805, "第二章　经费")  # a heading in the top band
+        c.drawString(40, 700, "第一条　疗休养的安排。" if no == 1 else "第三条　疗休养所需经费由用人单位承担。")
+        for i in range(8):
+            who = ("一线职工", "劳动模范", "困难职工", "女职工", "青年职工", "班组长", "技术骨干", "老职工")[i]
+            what = "疗休养名额" if no == 1 else "经费"
+            c.drawString(40, 400 - 20 * i, f"（{'一二三四五六七八'[i]}）{what}向{who}倾斜；")
+        if no == 1:  # an article whose last line wraps into the bottom band
+            c.drawString(40, 52, "第二条　本通知所称职工，包括劳务派遣到本单位工作的")
+            c.drawString(40, 33, "人员")
+        c.showPage()
+    c.save()
+    text = "\n".join(b.text for b in read_pdf(path).blocks)
+    assert "劳务派遣到本单位工作的人员" in text and "第二章 经费" in text.replace("\u3000", " ")
+    for furniture in ("内部资料", "2026/3/2", "file://", "1/2", "2/2"):
+        assert furniture not in text, furniture
+
+
 def test_ligatures_fold_to_letters() -> None:
     assert fold_compat("ﬁnance ﬂow ﬀ") == "finance flow ff"
 

@@ -3,6 +3,7 @@ rankings at the month turn, the push once a day across restarts, the day's close
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -135,6 +136,15 @@ async def test_removed_questions_are_skipped(tmp_path: Path, clock: Clock) -> No
     assert question_of(await say(svc, pm(member(1), "/quiz"))) == survivors[0].text
     clock.advance(days=1)
     assert question_of(await say(svc, pm(member(1), "/quiz"))) == survivors[0].text
+    svc.close()
+
+
+async def test_an_answer_to_a_question_removed_today_says_so(tmp_path: Path, clock: Clock) -> None:
+    svc, _ = services(tmp_path, clock, [q(1), q(2)])
+    today = question_of(await say(svc, pm(member(1), "/quiz")))
+    use_bank(svc, tmp_path, [x for x in (q(1), q(2)) if x.text != today])  # rebuilt without it
+    for typed in ("答 B", "B", "/answer B"):
+        assert text_of(await say(svc, pm(member(1), typed))) == texts.QUIZ_GONE, typed  # not "no question today"
     svc.close()
 
 
@@ -360,12 +370,88 @@ async def test_the_day_closes_once_with_the_answer_for_the_group(four: Any) -> N
     assert [r["poll_id"] for r in close.close_quizzes] == ["5001"]
 
 
+class CrashingOutbox(Outbox):
+    """Copies the data dir the moment the push is on the wire (a kill -9 image: the claim is on disk, nothing
+    written after the send is)."""
+
+    def __init__(self, data: Path, image: Path) -> None:
+        super().__init__()
+        self.data, self.image = data, image
+
+    async def __call__(self, reply: Reply) -> None:
+        if reply.quiz is not None and not self.image.exists():
+            shutil.copytree(self.data, self.image, ignore=shutil.ignore_patterns("store.lock", "cache"))
+        await super().__call__(reply)
+
+
+async def test_a_kill_right_after_the_push_leaves_the_question_answerable_and_closed(tmp_path: Path) -> None:
+    clock = Clock(MONDAY.replace(hour=7))
+    svc, _ = services(tmp_path, clock, [q(1), q(2)])
+    crashed = tmp_path / "crashed"
+    svc.senders["tg"] = CrashingOutbox(tmp_path / "data", crashed / "data")
+    await say(svc, admin(ADMIN, "/quizsub 08:00"))
+    clock.t = MONDAY.replace(hour=8)
+    await quiz_handlers.tick(svc)
+    svc.close()
+    svc, out = services(crashed, clock, [q(1), q(2)])  # restarted from the image
+    use_bank(svc, tmp_path, [q(1), q(2)])
+    clock.t = MONDAY.replace(hour=8, minute=5)
+    await quiz_handlers.tick(svc)
+    assert [r for r in out.to(GROUP) if r.quiz is not None] == []  # never twice
+    got = text_of(await say(svc, grp(member(1), "答 B")))  # the question in the group takes answers
+    assert got == texts.quiz_taken("张三", told=True)
+    clock.advance(days=1)
+    clock.t = clock.t.replace(hour=0, minute=1)
+    await quiz_handlers.tick(svc)
+    assert any("答案揭晓" in r.text for r in out.to(GROUP))  # and the day closes with the answer
+    svc.close()
+
+
+async def test_a_push_that_definitely_failed_leaves_nothing_to_answer(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture,
+) -> None:
+    svc, out = services(tmp_path, clock, [q(1), q(2)])
+    await say(svc, admin(ADMIN, "/quizsub 08:00"))
+    out.refuse.add(GROUP)
+    clock.t = MONDAY.replace(hour=8) + timedelta(days=1)
+    with caplog.at_level(logging.WARNING, logger="bot.handlers.push"):
+        await quiz_handlers.tick(svc)
+    assert f"push to chat {GROUP} failed (0/1 parts sent)" in caplog.text  # the group named, as README quotes it
+    assert text_of(await say(svc, grp(member(1), "答 B"))) == texts.QUIZ_NOT_SHOWN
+    out.refuse.clear()
+    clock.t = clock.t.replace(minute=1)  # retried on the next tick
+    await quiz_handlers.tick(svc)
+    assert len([r for r in out.to(GROUP) if r.quiz is not None]) == 1
+    assert text_of(await say(svc, grp(member(1), "答 B"))) == texts.quiz_taken("张三", told=True)
+    svc.close()
+
+
 async def test_a_private_chat_gets_no_reveal_unless_a_poll_must_be_closed(four: Any) -> None:
     svc, out = four
     await show_kind(svc, SINGLE, member(1))
     svc.clock.advance(days=2)  # type: ignore[union-attr]
     await quiz_handlers.tick(svc)
     assert out.sent == []
+
+
+async def test_a_migrated_group_keeps_its_quiz_push_question_and_scores(four: Any, clock: Clock) -> None:
+    svc, out = four
+    new_id = "tg:-1009999"
+    clock.t = MONDAY.replace(hour=7)
+    await say(svc, admin(ADMIN, "/quizsub 08:00"))
+    clock.t = MONDAY.replace(hour=8)
+    await quiz_handlers.tick(svc)
+    [pushed] = [r for r in out.to(GROUP) if r.quiz is not None]
+    await answer_today(svc, member(1), True, name="王五")
+    quiz_handlers.chat_migrated(svc, GROUP, new_id)
+    clock.t = MONDAY.replace(hour=8, minute=5)
+    await quiz_handlers.tick(svc)
+    assert [r for r in out.sent if r.quiz is not None] == [pushed]  # the day's push went out already: not again
+    assert "🥇 王五  答对 1 题" in text_of(await say(svc, grp(member(1), "/rank", chat=new_id)))
+    assert question_of(await say(svc, grp(member(2), "/quiz", chat=new_id))) == pushed.quiz.question  # type: ignore
+    clock.t = MONDAY.replace(hour=8) + timedelta(days=1)
+    await quiz_handlers.tick(svc)
+    assert len([r for r in out.to(new_id) if r.quiz is not None]) == 1 and len(out.to(GROUP)) == 1
 
 
 # --- durability ---------------------------------------------------------------------------------------------

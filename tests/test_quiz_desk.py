@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -93,6 +95,17 @@ async def test_quizexport_per_member_and_month(svc: Services, clock: Clock) -> N
     assert everything.document is not None
     assert len(sheet_rows(everything.document, texts.QUIZ_EXPORT_SHEET_MEMBERS)) == 1 + 3
     assert "只有" in (await say(svc, pm(member(1), "/quizexport")))[0].text
+
+
+async def test_earlier_exports_do_not_pile_up_in_the_data_dir(svc: Services, clock: Clock) -> None:
+    await seed(svc, clock)
+    [first] = await say(svc, admin(ADMIN, "/quizexport"))
+    assert first.document is not None and first.document.parent == svc.config.data_dir / "exports"
+    hours_ago = time.time() - 2 * 3600
+    os.utime(first.document, (hours_ago, hours_ago))  # sent two hours ago
+    clock.t += timedelta(seconds=5)
+    [second] = await say(svc, admin(ADMIN, "/quizexport"))
+    assert second.document is not None and second.document.exists() and not first.document.exists()
 
 
 async def test_the_desk_shows_participation_and_the_hardest_questions(svc: Services, clock: Clock) -> None:

@@ -118,7 +118,7 @@ async def test_multiple_answer_question_is_a_regular_poll_and_a_private_vote_get
 async def test_a_long_question_goes_first_as_a_message_and_a_long_explanation_follows_at_the_close(
     tg: RunningBot, tmp_path: Path,
 ) -> None:
-    long_q = "关于职工代表大会制度的一道长题：" + "职代会是职工行使民主管理权力的机构。" * 16
+    long_q = "关于职工代表大会制度的一道长题：" + "职代会要听取职工意见并办好实事项目。" * 16
     long_e = "原文说明：" + "这是一段很长的解析。" * 30
     use_bank(tg.services, tmp_path, [q(1, text=long_q, explanation=long_e)])
     mark = tg.api.mark()

@@ -154,6 +154,26 @@ def test_old_and_broken_files_are_named_and_temporary_files_ignored(tmp_path: Pa
     assert "~$" not in out and "local/好的.xlsx: 1 道题" in out
 
 
+def test_a_workbook_whose_sheet_is_damaged_is_named_and_the_rest_builds(tmp_path: Path) -> None:
+    """The zip opens but the sheet's XML is cut short (a copy interrupted): found only when its rows are read."""
+    import zipfile
+
+    seeds = seeds_with_local(tmp_path)
+    write_xlsx(seeds / "local" / "好的.xlsx", [HEADER, GOOD_ROWS[0]])
+    whole = write_xlsx(tmp_path / "whole.xlsx", [HEADER, *GOOD_ROWS[1:], *[["单选", f"题{i}？", "甲", "乙", "", "",
+                                                                          "A"] for i in range(200)]])
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(seeds / "local" / "截断.xlsx", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    lines: list[str] = []
+    content = content_dir(tmp_path, starter=False)
+    build(seeds, content, progress=lines.append)
+    out = "\n".join(lines)
+    assert "已跳过 local/截断.xlsx：无法打开，可能已损坏" in out and "local/好的.xlsx: 1 道题" in out
+    assert [q.text for q in load_bank(content).questions] == [GOOD_ROWS[0][1]]  # nothing of the damaged file
+
+
 def test_content_build_command_names_the_bad_row(tmp_path: Path) -> None:
     seeds = seeds_with_local(tmp_path)
     write_xlsx(seeds / "local" / "题库.xlsx", [HEADER, GOOD_ROWS[0], ["单选", "无答案的题", "甲", "乙"]])

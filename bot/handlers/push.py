@@ -49,9 +49,12 @@ def _tz_label(svc: Services) -> str:
 
 
 def _label(svc: Services, chat_id: str) -> str:
-    """A chat for the logs: groups by id, private chats never (their id is the member's)."""
-    sub = (svc.store.push_doc(chat_id) or {}).get("sub") or {}
-    return "a private chat" if sub.get("chat_type", "private") == "private" else f"chat {chat_id}"
+    """A chat for the logs: groups by id, private chats never (their id is the member's). A group is known by
+    its subscription to either push that goes through here (the practice push, the quiz push)."""
+    for doc in (svc.store.push_doc(chat_id), svc.store.quiz_doc(chat_id)):
+        if ((doc or {}).get("sub") or {}).get("chat_type", "private") != "private":
+            return f"chat {chat_id}"
+    return "a private chat"
 
 
 def _update(svc: Services, chat_id: str, fn: Any) -> Any:

@@ -111,18 +111,13 @@ async def show(req: Request, svc: Services, args: str) -> list[Reply]:
 async def answer_command(req: Request, svc: Services, args: str) -> list[Reply]:
     """`答 B` / `/answer ACD` / `答 对`: a typed answer to today's question in this chat."""
     day = svc.now().date()
-    shown = day.isoformat() in (svc.store.quiz_doc(req.chat_id) or {}).get("shown", {})
-    q = Q.today_question(svc, req.chat_id, day) if shown else None
+    shown = _shown(svc, req.chat_id, day)
     if not Q.is_bare_answer(args):
         if not (req.is_private or req.addressed):
             return []  # an unaddressed group message that only starts with 答 is chatter, not an answer
+        q = Q.today_question(svc, req.chat_id, day) if shown else None
         return [Reply(texts.quiz_not_an_answer(q.kind, len(q.choices)) if q else texts.QUIZ_ANSWER_USAGE)]
-    if q is None:
-        return [Reply(texts.QUIZ_NOT_SHOWN)]
-    choice = Q.parse_answer(args, q)
-    if choice is None:
-        return [Reply(texts.quiz_not_an_answer(q.kind, len(q.choices)))]
-    return await _answer(req, svc, day, q, choice, via="typed")
+    return await _typed(req, svc, args, day, shown)
 
 
 async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | None:
@@ -133,10 +128,21 @@ async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | 
     everyday words)."""
     if not Q.looks_like_answer(text):
         return None
-    explicit = not Q.is_bare_answer(text)  # 答B, 答案：ACD
     day = svc.now().date()
-    if day.isoformat() not in (svc.store.quiz_doc(req.chat_id) or {}).get("shown", {}):
-        return [Reply(texts.QUIZ_NOT_SHOWN)] if explicit else None
+    shown = _shown(svc, req.chat_id, day)
+    if not shown and Q.is_bare_answer(text):
+        return None  # a bare B or 对 with no question out is no answer (答B is: it is told there is none)
+    return await _typed(req, svc, text, day, shown)
+
+
+def _shown(svc: Services, chat_id: str, day: date) -> bool:
+    return day.isoformat() in (svc.store.quiz_doc(chat_id) or {}).get("shown", {})
+
+
+async def _typed(req: Request, svc: Services, text: str, day: date, shown: bool) -> list[Reply]:
+    """A typed answer (`B`, `答 ACD`) to the question shown in this chat today."""
+    if not shown:
+        return [Reply(texts.QUIZ_NOT_SHOWN)]
     q = Q.today_question(svc, req.chat_id, day)
     if q is None:
         return [Reply(texts.QUIZ_GONE)]
@@ -335,6 +341,7 @@ async def myscore(req: Request, svc: Services, args: str) -> list[Reply]:
 async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     """/quizexport [上月|YYYY-MM] (导出答题): officers get the month's results per member as .xlsx: a group's
     admins that group's, configured officers in a private chat every chat's."""
+    from bot.export import clean_exports
     from bot.quizexport import export_month
 
     if req.is_private and not svc.is_officer(req.user_id):
@@ -348,6 +355,7 @@ async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     chat = None if req.is_private else req.chat_id
     folder = svc.config.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    clean_exports(folder)  # earlier exports (members' answers) do not pile up in the data dir
     push_stamp = svc.now().strftime("%Y%m%d-%H%M%S")
     path = folder / texts.quiz_export_filename(month, push_stamp)
     count = await asyncio.to_thread(export_month, svc, month, path, chat)
@@ -446,7 +454,7 @@ async def deliver(svc: Services, chat_id: str, day: date) -> str:
     bk = Q.bank(svc)
     ids = bk.ids
     now = svc.now()
-    qid = Q.update(svc, chat_id, lambda doc: P.claim_doc(doc, day, now, ids))
+    qid, shown_now = Q.update(svc, chat_id, lambda doc: Q.claim_push_doc(doc, day, now, ids))
     q = bk.get(qid) if qid else None
     if q is None:
         return "skipped"  # not subscribed any more, already claimed, or no questions
@@ -455,7 +463,9 @@ async def deliver(svc: Services, chat_id: str, day: date) -> str:
     status, target = await push.send_replies(svc, chat_id, [quiz_reply(svc, chat_id, chat_type, day, q)])
     Q.update(svc, target, lambda d: P.mark_doc(d, day, status, svc.now()))
     if status in ("sent", "partial", "unknown"):
-        Q.mark_shown(svc, target, day, chat_type)
+        Q.mark_shown(svc, target, day, chat_type)  # (a chat that moved: its record moved with it)
+    elif shown_now:
+        Q.unmark_shown(svc, target, day)  # definitely not delivered: nothing to answer or to close
     if status == "sent":
         log.info("pushed quiz %s to %s for %s", q.id, _label(doc), day)
     return status

@@ -11,10 +11,8 @@ import asyncio
 import hashlib
 import logging
 import re
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import suggestions as sg
@@ -35,7 +33,6 @@ _ORIGIN = "suggest-origin"
 _META_WEEK = "overdue_week"
 #: `建议 匿名 内容` / `建议 匿名：内容`: an anonymous quick submission.
 _ANON_PREFIX = re.compile(r"^\s*匿名(?:[\s:：,，]+|$)")
-_EXPORT_KEEP_SECONDS = 3600
 
 
 def _short_hash(user_id: str) -> str:
@@ -490,20 +487,9 @@ async def desk(req: Request, svc: Services, args: str) -> list[Reply]:
 # --- export & statistics --------------------------------------------------------------------------
 
 
-def _clean_exports(folder: Path) -> None:
-    """Remove exports older than an hour (they were sent already)."""
-    cutoff = time.time() - _EXPORT_KEEP_SECONDS
-    for f in folder.glob("*.xlsx"):
-        try:
-            if f.stat().st_mtime < cutoff:
-                f.unlink()
-        except OSError:
-            pass
-
-
 async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     """/export: the suggestions this officer may review, as an .xlsx document."""
-    from bot.export import export_suggestions
+    from bot.export import clean_exports, export_suggestions
 
     refusal = await _officer_gate(req, svc)
     if refusal is not None:
@@ -514,7 +500,7 @@ async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     now = svc.now()
     folder = svc.config.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _clean_exports(folder)
+    clean_exports(folder)
     path = folder / texts.sg_export_filename(f"{now:%Y%m%d-%H%M%S}", _short_hash(req.user_id))
     count = await asyncio.to_thread(
         export_suggestions, svc.store, "xlsx", path, svc.config.tz, select=lambda r: r["number"] in allowed
