@@ -52,7 +52,7 @@ _TOC_RE = re.compile(r"^目\s*录$")
 ITEM_RE = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、])")
 #: Top-level numbered sections of a notice without articles: 一、制度工作时间的计算.
 _SECTION_RE = re.compile(r"^[一二三四五六七八九十]{1,3}(?:、|$)")
-#: A notice's salutation line (各省、自治区、直辖市劳动和社会保障厅（局）：) is not a passage.
+#: A notice's salutation line (各省、自治区有关厅局：) is not a passage.
 _SALUTATION_RE = re.compile(r"^各[^。；]{1,160}[：:]$")
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}

@@ -167,7 +167,7 @@ async def test_a_long_article_is_paged_between_items(tmp_path: Path) -> None:
              f"检查结果书面告知本人并存入职工健康档案，发现异常的及时复查并调整岗位；" for i in range(1, 61)]
     text = "\n".join(["# 职工健康检查办法", "", "2024年1月5日通过", "", "第一条　本办法适用于本市用人单位。", "",
                       "第二条　下列职工应当参加职业健康检查：", "", *[x for item in items for x in (item, "")],
-                      "第三条　本办法自公布之日起施行。", ""])
+                      "第三条　本办法从发布那天开始执行。", ""])
     (seeds / "local" / "法规" / "健康检查.md").write_text(text, encoding="utf-8")
     build(seeds, content_dir, progress=lambda _: None)
     svc = _services(content_dir, tmp_path / "data")

@@ -316,7 +316,7 @@ def test_an_item_the_source_broke_over_paragraphs_reads_as_one_line(tmp_path: Pa
     from bot.statute import parse
 
     paras = ["第一条　为了测试，制定本规定。",
-             "第二条　用人单位安排加班的，应当按照下列标准支付：",
+             "第二条　单位安排职工加班时，按下列标准付钱：",
              "（一）工作日延长工作时间的，", "按照不低于本人工资的一定比例", "支付；",
              "（二）休息日工作又不能补休的，按照更高的比例支付。",
              "计件工资的劳动者，", "参照上述原则执行。"]
@@ -324,7 +324,7 @@ def test_an_item_the_source_broke_over_paragraphs_reads_as_one_line(tmp_path: Pa
     statute = parse(doc)
     assert statute is not None
     second = next(a for a in statute.articles if a.label == "第二条")
-    assert second.paragraphs == ["第二条\u3000用人单位安排加班的，应当按照下列标准支付：",
+    assert second.paragraphs == ["第二条\u3000单位安排职工加班时，按下列标准付钱：",
                                  "（一）工作日延长工作时间的，按照不低于本人工资的一定比例支付；",
                                  "（二）休息日工作又不能补休的，按照更高的比例支付。",
                                  "计件工资的劳动者，参照上述原则执行。"]
