@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -41,8 +40,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from bot.content import Content, Passage, build, load_content  # noqa: E402
+from lawgen import NOT_STATUTES, build_with_laws  # noqa: E402
+
+from bot.content import Content, Passage, load_content  # noqa: E402
 from bot.search import SearchEngine  # noqa: E402
 from bot.statute import is_article  # noqa: E402
 
@@ -51,7 +53,6 @@ STARD = LAWS / "eval" / "stard_labour.json"
 QUESTIONS = ROOT / "tests" / "law_questions.toml"
 #: The blind set (half = "fresh"), written apart from the tuning and never tuned on: reported as rows of its own.
 FRESH = ROOT / "tests" / "law_questions_fresh.toml"
-NOT_STATUTES = ("README.md", "SOURCES.md")
 K = (1, 3, 10)
 
 
@@ -65,19 +66,9 @@ def laws_dir() -> Path | None:
 
 
 def build_corpus(tmp: Path, laws: Path) -> tuple[Content, Path]:
-    """The seed essays and every statute (as seeds/local/法规/*.md) built with the real build into tmp."""
-    seeds, content_dir = tmp / "seeds", tmp / "content"
-    (seeds / "local" / "法规").mkdir(parents=True)
-    content_dir.mkdir()
-    for path in (ROOT / "seeds").glob("*.txt"):
-        shutil.copy(path, seeds / path.name)
-    for path in laws.glob("*.md"):
-        if path.name not in NOT_STATUTES:
-            shutil.copy(path, seeds / "local" / "法规" / path.name)
-    for path in (ROOT / "content").iterdir():
-        if path.suffix in (".toml", ".txt"):
-            shutil.copy(path, content_dir / path.name)
-    build(seeds, content_dir, progress=lambda _: None)
+    """The seed essays and every statute (as seeds/local/法规/*.md) built with the real build into tmp (the tests'
+    own recipe, tests/lawgen.py)."""
+    _, content_dir = build_with_laws(tmp, laws)
     return load_content(content_dir), content_dir
 
 
