@@ -1666,6 +1666,16 @@ def quiz_export_officers_only(group_admins: bool = True) -> str:
     return f"抱歉，答题成绩只有{who}可以导出。"
 
 
+def quiz_export_in_private(link: bool) -> str:
+    """A group's /quizexport: the workbook (every member's answers) goes to the asker's private chat only."""
+    if link:
+        return ("成绩表里有每位成员的作答明细，不在群里发。"
+                "请点下面的按钮，在和我的私聊里领取本群的成绩表（10 分钟内有效）。")
+    return "成绩表里有每位成员的作答明细，不在群里发。请私聊我发送 /quizexport 导出。"
+
+
+QUIZ_EXPORT_BTN = "私聊领取成绩表"
+QUIZ_EXPORT_LINK_EXPIRED = "这个领取链接已失效（10 分钟内有效，只能用一次）。请回到群里重新发送 /quizexport。"
 QUIZ_EXPORT_USAGE = "用法：/quizexport [上月|2026-03]，不加月份即导出本月。"
 QUIZ_RANK_USAGE = "用法：/rank（本月）或 /rank 上月，也可写月份如 /rank 2026-02。"
 

@@ -69,6 +69,14 @@ def admin(uid: str, text: str, chat: str = GROUP) -> Any:
     return req
 
 
+async def group_export(svc: Services, text: str = "/quizexport", uid: str = ADMIN) -> list[Reply]:
+    """A group admin's export: a one-time link in the group, the workbook in their private chat."""
+    [note] = await say(svc, admin(uid, text))
+    assert note.document is None and "不在群里发" in note.text  # never every member's answers into the group
+    start = note.buttons[0][0].url.split("?start=", 1)[1]
+    return await say(svc, pm(uid, f"/start {start}"))
+
+
 def sheet_rows(path_or_bytes: Path | bytes, name: str) -> list[tuple[Any, ...]]:
     data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
     wb = openpyxl.load_workbook(io.BytesIO(data))
@@ -78,7 +86,7 @@ def sheet_rows(path_or_bytes: Path | bytes, name: str) -> list[tuple[Any, ...]]:
 async def test_quizexport_per_member_and_month(svc: Services, clock: Clock) -> None:
     await seed(svc, clock)
     assert "只有" in (await say(svc, grp(member(1), "/quizexport")))[0].text  # a member cannot
-    [doc] = await say(svc, admin(ADMIN, "导出答题"))  # February is still "this month"
+    [doc] = await group_export(svc, "导出答题")  # February is still "this month"
     assert isinstance(doc, Reply) and doc.document is not None and doc.document.suffix == ".xlsx"
     assert "2026年2月答题成绩：2 人次" in doc.text and (doc.document.stat().st_mode & 0o777) == 0o600
     members = sheet_rows(doc.document, texts.QUIZ_EXPORT_SHEET_MEMBERS)
@@ -88,8 +96,8 @@ async def test_quizexport_per_member_and_month(svc: Services, clock: Clock) -> N
     answers = sheet_rows(doc.document, texts.QUIZ_EXPORT_SHEET_DAYS)
     assert len(answers) == 1 + 6 and answers[1][0] == "2026-02-26" and answers[1][8] in ("对", "错")
     clock.t = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # the month turned
-    assert (await say(svc, admin(ADMIN, "/quizexport")))[0].text == texts.quiz_export_empty("2026-03")
-    [doc] = await say(svc, admin(ADMIN, "/quizexport 上月"))
+    assert (await group_export(svc))[0].text == texts.quiz_export_empty("2026-03")
+    [doc] = await group_export(svc, "/quizexport 上月")
     assert doc.document is not None and len(sheet_rows(doc.document, texts.QUIZ_EXPORT_SHEET_MEMBERS)) == 3
     [everything] = await say(svc, pm(OFFICER, "/quizexport 2026-02"))  # a configured officer: every group
     assert everything.document is not None
@@ -97,14 +105,41 @@ async def test_quizexport_per_member_and_month(svc: Services, clock: Clock) -> N
     assert "只有" in (await say(svc, pm(member(1), "/quizexport")))[0].text
 
 
+async def test_a_group_export_link_is_for_its_asker_once_and_rights_are_checked_again(
+        svc: Services, clock: Clock) -> None:
+    await seed(svc, clock)
+    [note] = await say(svc, admin(ADMIN, "/quizexport"))
+    start = note.buttons[0][0].url.split("?start=", 1)[1]
+    assert (await say(svc, pm(member(1), f"/start {start}")))[0].text == texts.QUIZ_EXPORT_LINK_EXPIRED  # not theirs
+    [note] = await say(svc, admin(ADMIN, "/quizexport"))
+    start = note.buttons[0][0].url.split("?start=", 1)[1]
+    admins: set[str] = set()  # ADMIN lost the group's admin rights since
+
+    async def check(chat: str, user: str) -> bool:
+        return user in admins
+
+    svc.admin_checks["tg"] = check
+    assert "只有" in (await say(svc, pm(ADMIN, f"/start {start}")))[0].text
+    [note] = await say(svc, admin(ADMIN, "/quizexport"))
+    start = note.buttons[0][0].url.split("?start=", 1)[1]
+    admins.add(ADMIN)
+    clock.t += timedelta(minutes=11)  # too late
+    assert (await say(svc, pm(ADMIN, f"/start {start}")))[0].text == texts.QUIZ_EXPORT_LINK_EXPIRED
+    [note] = await say(svc, admin(ADMIN, "/quizexport"))
+    start = note.buttons[0][0].url.split("?start=", 1)[1]
+    [doc] = await say(svc, pm(ADMIN, f"/start {start}"))
+    assert doc.document is not None
+    assert (await say(svc, pm(ADMIN, f"/start {start}")))[0].text == texts.QUIZ_EXPORT_LINK_EXPIRED  # used up
+
+
 async def test_earlier_exports_do_not_pile_up_in_the_data_dir(svc: Services, clock: Clock) -> None:
     await seed(svc, clock)
-    [first] = await say(svc, admin(ADMIN, "/quizexport"))
+    [first] = await group_export(svc)
     assert first.document is not None and first.document.parent == svc.config.data_dir / "exports"
     hours_ago = time.time() - 2 * 3600
     os.utime(first.document, (hours_ago, hours_ago))  # sent two hours ago
     clock.t += timedelta(seconds=5)
-    [second] = await say(svc, admin(ADMIN, "/quizexport"))
+    [second] = await group_export(svc)
     assert second.document is not None and second.document.exists() and not first.document.exists()
 
 

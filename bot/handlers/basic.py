@@ -18,6 +18,10 @@ async def start(req: Request, svc: Services, args: str) -> list[Reply]:
         from bot.handlers import suggest
 
         return await suggest.start_from_deeplink(req, svc)
+    if args.strip().startswith("qx"):  # a group's quiz results, handed over in private (bot/handlers/quiz.py)
+        from bot.handlers import quiz
+
+        return await quiz.export_from_link(req, svc, args.strip()[2:])
     return [Reply(texts.welcome(req.is_private))]
 
 

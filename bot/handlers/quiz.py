@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import date, datetime
+import secrets
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import lifecycle, table, texts
@@ -338,26 +339,60 @@ async def myscore(req: Request, svc: Services, args: str) -> list[Reply]:
     return [Reply(texts.quiz_myscore(rows, mine_last, len(scores)))]
 
 
+#: A group's export is handed out in a private chat through a one-time link (svc.pending, like guided flows).
+_EXPORT_KEY = "quiz-export"
+EXPORT_LINK_MINUTES = 10
+
+
 async def export(req: Request, svc: Services, args: str) -> list[Reply]:
     """/quizexport [上月|YYYY-MM] (导出答题): officers get the month's results per member as .xlsx: a group's
-    admins that group's, configured officers in a private chat every chat's."""
-    from bot.export import clean_exports
-    from bot.quizexport import export_month
+    admins that group's, configured officers in a private chat every chat's.
 
+    The workbook holds every member's answers, so it is never posted in the group: there the asker gets a link
+    (/start qx<token>), usable once within EXPORT_LINK_MINUTES, that hands it over in their private chat."""
     if req.is_private and not svc.is_officer(req.user_id):
         return [Reply(texts.quiz_export_officers_only(req.group_admins))]
     if not req.is_private and not await table.is_officer(req, svc):
         return [Reply(texts.quiz_export_officers_only(req.group_admins))]
-    today = svc.now().date()
-    month = _month_arg(args, today)
+    month = _month_arg(args, svc.now().date())
     if month is None:
         return [Reply(texts.QUIZ_EXPORT_USAGE)]
-    chat = None if req.is_private else req.chat_id
+    if req.is_private:
+        return await _export_file(svc, month, None)
+    link = ""
+    if req.private_link is not None:
+        token = secrets.token_urlsafe(9)
+        expires = svc.now() + timedelta(minutes=EXPORT_LINK_MINUTES)
+        svc.pending[(_EXPORT_KEY, token)] = (req.chat_id, req.user_id, month, expires)  # type: ignore[index]
+        link = req.private_link(f"qx{token}")
+    if not link:
+        return [Reply(texts.quiz_export_in_private(False))]
+    return [Reply(texts.quiz_export_in_private(True), buttons=[[Button(texts.QUIZ_EXPORT_BTN, url=link)]])]
+
+
+async def export_from_link(req: Request, svc: Services, token: str) -> list[Reply]:
+    """`/start qx<token>` in a private chat: the group export asked for in the group, to the one who asked, if they
+    still administer that group (rights checked again now)."""
+    entry = svc.pending.pop((_EXPORT_KEY, token), None)  # type: ignore[call-overload]
+    if not req.is_private or entry is None:
+        return [Reply(texts.QUIZ_EXPORT_LINK_EXPIRED)]
+    chat_id, user_id, month, expires = entry
+    if user_id != req.user_id or expires < svc.now():
+        return [Reply(texts.QUIZ_EXPORT_LINK_EXPIRED)]
+    if not (svc.is_officer(req.user_id) or await svc.is_chat_admin(chat_id, req.user_id)):
+        return [Reply(texts.quiz_export_officers_only(req.group_admins))]
+    return await _export_file(svc, month, chat_id)
+
+
+async def _export_file(svc: Services, month: str, chat: str | None) -> list[Reply]:
+    """The month's results of `chat` (every chat: None) as an .xlsx document in the data dir's exports."""
+    from bot.export import clean_exports
+    from bot.quizexport import export_month
+
     folder = svc.config.data_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     clean_exports(folder)  # earlier exports (members' answers) do not pile up in the data dir
-    push_stamp = svc.now().strftime("%Y%m%d-%H%M%S")
-    path = folder / texts.quiz_export_filename(month, push_stamp)
+    path = folder / texts.quiz_export_filename(month, svc.now().strftime("%Y%m%d-%H%M%S"))
     count = await asyncio.to_thread(export_month, svc, month, path, chat)
     if not count:
         path.unlink(missing_ok=True)
