@@ -251,17 +251,19 @@ async def test_kill9_during_wecom_push_then_restart_never_pushes_twice(
 # ----------------------------------------------------------------------------- (d) python run.py
 
 
-async def _run_py(tmp_path: Path, api: FakeBotAPI, wc: FakeWeCom, desk_port: int | None = None,
-                  **kw: Any) -> asyncio.subprocess.Process:
+async def _run_py(tmp_path: Path, api: FakeBotAPI, wc: FakeWeCom, dt: FakeDingTalk | None = None,
+                  desk_port: int | None = None, **kw: Any) -> asyncio.subprocess.Process:
+    """`python run.py --config …` as a subprocess against the fakes (DingTalk too with `dt`), no secrets from the
+    environment."""
     cfg = tmp_path / "config.toml"
-    text = toml_config(api, wc, tmp_path / "data", **kw)
+    text = toml_config(api, wc, tmp_path / "data", **({"dt": dt} if dt is not None else {}), **kw)
     if desk_port is not None:  # the officers' web desk, served by the same process
         text += (f'\n[desk]\nenabled = true\nlisten = "127.0.0.1"\nport = {desk_port}\n'
                  f'public_url = "http://127.0.0.1:{desk_port}"\n')
     cfg.write_text(text, encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    env.pop("WECOM_BOT_SECRET", None)
+    for k in ("TELEGRAM_BOT_TOKEN", "WECOM_BOT_SECRET", "DINGTALK_CLIENT_SECRET", "DINGTALK_OPENAPI_ENDPOINT"):
+        env.pop(k, None)
     return await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "run.py"), "--config", str(cfg), cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -272,46 +274,6 @@ async def _finish(proc: asyncio.subprocess.Process, timeout: float = 30) -> tupl
     _out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return proc.returncode, err.decode("utf-8", "replace")
-
-
-async def test_run_py_serves_both_platforms_and_stops_on_sigterm(
-        tmp_path: Path, servers: tuple[FakeBotAPI, FakeWeCom]) -> None:
-    api, wc = servers
-    desk_port = free_port()
-    proc = await _run_py(tmp_path, api, wc, desk_port=desk_port)
-    step = "connecting to WeCom"
-    try:
-        await wc.wait_connected(timeout=60)
-        step = "/help on Telegram"
-        mark = api.mark()
-        api.push_message("/help")
-        [tg_help] = await api.wait_for("sendMessage", chat_id=1001, since=mark, ok=True, timeout=60)
-        assert "/search" in tg_help.text
-        step = "/help in WeCom"
-        frame = await wc.message("/help", chatid=WGROUP)
-        (wc_help,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
-        assert "/search" in wc_help.content and "@我" in wc_help.content  # WeCom's own help note
-        step = "the desk in the same process"
-        frame = await wc.message("/desk", userid=WECOM_OFFICER)  # a WeCom officer asks for a login link
-        (link_msg,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
-        link = re.search(rf"http://127\.0\.0\.1:{desk_port}/login/[\w-]+", link_msg.content)
-        assert link, link_msg.content
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{desk_port}/") as r:  # nothing readable without a session
-                assert r.status == 401
-            async with http.get(link.group(0)) as r:  # the link's confirmation page (GET does not log in)
-                assert r.status == 200 and "csrf" in await r.text()
-        step = "stopping on SIGTERM"
-        proc.send_signal(signal.SIGTERM)
-        code, err = await _finish(proc)
-    except (AssertionError, TimeoutError) as e:
-        proc.kill()
-        _out, err_b = await proc.communicate()
-        raise AssertionError(f"{step}: {e!r}\nstderr:\n{err_b.decode('utf-8', 'replace')[-4000:]}") from e
-    assert code == 0, err
-    assert "Traceback" not in err, err
-    assert "telegram started" in err and "wecom started" in err  # one process ran both
-    assert not api.rejected()
 
 
 async def test_run_py_wrong_wecom_secret_exits_2_with_one_line(
@@ -329,17 +291,9 @@ async def test_run_py_wrong_wecom_secret_exits_2_with_one_line(
     errors = [line for line in err.splitlines() if line.startswith("配置错误")]
     assert len(errors) == 1 and "[wecom]" in errors[0], err
     assert err.rstrip("\n").splitlines()[-1] == errors[0], err  # the last word, nothing after it
+    assert [line for line in err.splitlines() if "[wecom]" in line] == errors, err  # named on that line only
     assert "wrong-secret" not in err
     assert wc.auth_failures == 1
-
-
-async def test_run_py_wrong_wecom_secret_names_wecom_on_one_line_only(
-        tmp_path: Path, servers: tuple[FakeBotAPI, FakeWeCom]) -> None:
-    api, wc = servers
-    proc = await _run_py(tmp_path, api, wc, secret="wrong-secret")
-    code, err = await _finish(proc, timeout=60)
-    assert code == 2
-    assert [line for line in err.splitlines() if "[wecom]" in line] == [err.rstrip("\n").splitlines()[-1]], err
 
 
 # ----------------------------------------------------------------------------- (e) three platforms (issue 16)
@@ -460,23 +414,11 @@ async def test_dingtalk_suggestion_reviewed_in_wecom_tells_proposer_in_dingtalk(
         assert number in told.text and "已受理" in told.text.replace("*", "")
 
 
-async def _run_py3(tmp_path: Path, api: FakeBotAPI, wc: FakeWeCom, dt: FakeDingTalk,
-                   **kw: Any) -> asyncio.subprocess.Process:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(toml_config(api, wc, tmp_path / "data", dt=dt, **kw), encoding="utf-8")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for k in ("TELEGRAM_BOT_TOKEN", "WECOM_BOT_SECRET", "DINGTALK_CLIENT_SECRET", "DINGTALK_OPENAPI_ENDPOINT"):
-        env.pop(k, None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "run.py"), "--config", str(cfg), cwd=tmp_path, env=env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def test_run_py_serves_three_platforms_and_stops_on_sigterm_losing_nothing(
+async def test_run_py_serves_three_platforms_and_the_desk_and_stops_on_sigterm_losing_nothing(
         tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]) -> None:
     api, wc, dt = three
-    proc = await _run_py3(tmp_path, api, wc, dt)
+    desk_port = free_port()
+    proc = await _run_py(tmp_path, api, wc, dt, desk_port=desk_port)
     step = "connecting"
     try:
         await wc.wait_connected(timeout=60)
@@ -489,7 +431,17 @@ async def test_run_py_serves_three_platforms_and_stops_on_sigterm_losing_nothing
         step = "/help in WeCom"
         frame = await wc.message("/help", chatid=WGROUP)
         (wc_help,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
-        assert "@我" in wc_help.content
+        assert "/search" in wc_help.content and "@我" in wc_help.content  # WeCom's own help note
+        step = "the desk in the same process"
+        frame = await wc.message("/desk", userid=WECOM_OFFICER)  # a WeCom officer asks for a login link
+        (link_msg,) = await wc.wait_for("aibot_respond_msg", req_id=frame.req_id, timeout=30)
+        link = re.search(rf"http://127\.0\.0\.1:{desk_port}/login/[\w-]+", link_msg.content)
+        assert link, link_msg.content
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{desk_port}/") as r:  # nothing readable without a session
+                assert r.status == 401
+            async with http.get(link.group(0)) as r:  # the link's confirmation page (GET does not log in)
+                assert r.status == 200 and "csrf" in await r.text()
         step = "/help in DingTalk"
         sent = await dt.message("/help", conversation=DGROUP)
         (dt_help,) = await dt.wait_replies(sent, timeout=30)
@@ -519,7 +471,7 @@ async def test_run_py_serves_three_platforms_and_stops_on_sigterm_losing_nothing
 async def test_run_py_wrong_dingtalk_secret_exits_2_with_one_line(
         tmp_path: Path, three: tuple[FakeBotAPI, FakeWeCom, FakeDingTalk]) -> None:
     api, wc, dt = three
-    proc = await _run_py3(tmp_path, api, wc, dt, dingtalk_secret="wrong-dt-secret")
+    proc = await _run_py(tmp_path, api, wc, dt, dingtalk_secret="wrong-dt-secret")
     try:
         code, err = await _finish(proc, timeout=60)
     finally:

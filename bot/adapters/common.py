@@ -1,15 +1,26 @@
-"""Small pieces the long-connection adapters (WeCom, DingTalk) share: message-id dedupe and group detection."""
+"""Small pieces the long-connection adapters (WeCom, DingTalk) share: their own ids, message-id dedupe and group
+detection."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from bot.core import DeliveryError
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 #: How many message ids a platform's dedupe remembers.
 DEDUPE_KEEP = 10000
+
+
+def own_id(chat_id: Any, prefix: str) -> str:
+    """'<prefix><id>' -> '<id>', the platform's own chat id; DeliveryError for another platform's id."""
+    s = str(chat_id)
+    if not s.startswith(prefix):
+        raise DeliveryError(f"not a {prefix.rstrip(':')} chat id")
+    return s[len(prefix) :]
 
 
 class SeenIds:

@@ -69,7 +69,7 @@ import httpx
 from bot import choices, flood, texts
 from bot.adapters import render
 from bot.adapters.chatqueue import ChatQueue
-from bot.adapters.common import SeenIds, subscribed_as_group
+from bot.adapters.common import SeenIds, own_id, subscribed_as_group
 from bot.adapters.ratelimit import ChatWindows, SlidingWindow
 from bot.commands import dispatch, route
 from bot.config import Config, ConfigError
@@ -131,10 +131,7 @@ class _Transient(Exception):
 
 def chat_key(chat_id: Any) -> str:
     """'dingtalk:<id>' -> '<id>' (an openConversationId for a group, a staffId for a single chat)."""
-    s = str(chat_id)
-    if not s.startswith(PREFIX):
-        raise DeliveryError("not a DingTalk chat id")
-    return s[len(PREFIX) :]
+    return own_id(chat_id, PREFIX)
 
 
 # --- the SDK: pointed at the endpoint, kept quiet -----------------------------------------------------------

@@ -36,7 +36,7 @@ from typing import Any
 from bot import choices, flood, texts
 from bot.adapters import render
 from bot.adapters.chatqueue import ChatQueue
-from bot.adapters.common import SeenIds, subscribed_as_group
+from bot.adapters.common import SeenIds, own_id, subscribed_as_group
 from bot.adapters.ratelimit import SlidingWindow
 from bot.commands import dispatch
 from bot.config import Config, ConfigError
@@ -87,10 +87,7 @@ class AuthRejected(ConfigError):
 
 def chat_key(chat_id: Any) -> str:
     """'wecom:<id>' -> '<id>' (the chatid for a group, the userid for a single chat)."""
-    s = str(chat_id)
-    if not s.startswith(PREFIX):
-        raise DeliveryError("not a WeCom chat id")
-    return s[len(PREFIX) :]
+    return own_id(chat_id, PREFIX)
 
 
 def _is_help(text: str) -> bool:
