@@ -72,7 +72,7 @@ async def test_law_over_telegram(tmp_path: Path, law_content: Path) -> None:
         [plain] = await tg.say("怀孕了公司能辞退我吗", user=ALICE)  # private text: statutes first, labelled
         lead = next(line for line in plain.text.splitlines() if line.startswith("1. "))
         assert lead.removeprefix("1. 【法规】") in PREGNANCY
-        assert "【经验】" in (await tg.said("搜索 职代会", user=ALICE)).split("\n", 3)[2]
+        assert "【经验】" in (await tg.said("搜索 职工之家", user=ALICE)).split("\n", 3)[2]
         mark = tg.api.mark()
         tg.api.push_inline_query("试用期最长多久", user=ALICE)
         [inline] = await tg.api.wait_for("answerInlineQuery", since=mark, ok=True)

@@ -26,6 +26,7 @@ from bot import texts
 from bot.search import rank
 from bot.search.normalise import Normaliser
 from bot.search.segment import RUN_RE, Segmenter, Vocab, jieba_tokenizer, make_vocab
+from bot.search.topics import TOPICS_FILE, read_topics, topic_texts
 from bot.search.understand import (
     MAX_QUERY_CHARS,
     QueryVocab,
@@ -40,9 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 #: The dictionaries and question vocabulary in content/ (part of the cache key).
-DICT_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt")
+DICT_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", TOPICS_FILE)
 #: Where a search looks: everything, or statutes only (/law).
 ALL, LAW = "all", "law"
 #: A query key (for "更多" buttons) is kept for this many recent long queries.
@@ -121,8 +122,11 @@ def dictionary_hash(content_dir: Path | None) -> str:
 class SearchEngine:
     """BM25 over segmented passages with question understanding, re-ranking, a bigram fallback and suggestions."""
 
-    def __init__(self, passages: list[Passage], vocab: Vocab, index: rank.Index, qvocab: QueryVocab) -> None:
+    def __init__(self, passages: list[Passage], vocab: Vocab, index: rank.Index, qvocab: QueryVocab,
+                 topics: list[str] | None = None) -> None:
         self.passages = passages
+        #: Each passage's article topics (content/law_topics.txt), indexed with it and counted as its text.
+        self.topics = topics if topics is not None else [""] * len(passages)
         self.vocab = vocab
         self.index = index
         self.qvocab = qvocab
@@ -177,12 +181,13 @@ class SearchEngine:
         """Build from scratch (needs jieba's dictionary)."""
         passages = list(content.passages)
         tmp = (cache_dir or Path.home() / ".cache" / "union-bot") / "jieba"
-        vocab = make_vocab([p.text for p in passages], content_dir, tmp)
-        index = rank.build_index(passages, vocab, progress)
+        topics = topic_texts(passages, read_topics(content_dir / TOPICS_FILE) if content_dir else {})
+        vocab = make_vocab([p.text for p in passages] + [t for t in topics if t], content_dir, tmp)
+        index = rank.build_index(passages, vocab, progress, topics=topics)
         norm = Normaliser(vocab.table, vocab.trad)
         qvocab = QueryVocab.build(content_dir, norm, Segmenter(vocab.freq, vocab.total), vocab,
                                   jieba_tokenizer(tmp).FREQ)
-        return cls(passages, vocab, index, qvocab)
+        return cls(passages, vocab, index, qvocab, topics)
 
     @classmethod
     def load(
@@ -199,9 +204,9 @@ class SearchEngine:
         passages = list(content.passages)
         try:
             with path.open("rb") as f:
-                vocab, index, qvocab = pickle.load(f)
+                vocab, index, qvocab, topics = pickle.load(f)
             if index.ids == [p.id for p in passages]:
-                return cls(passages, vocab, index, qvocab)
+                return cls(passages, vocab, index, qvocab, topics)
         except FileNotFoundError:
             pass
         except Exception:  # noqa: BLE001 - a bad cache is rebuilt
@@ -218,7 +223,7 @@ class SearchEngine:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             with tmp.open("wb") as f:
-                pickle.dump((self.vocab, self.index, self.qvocab), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((self.vocab, self.index, self.qvocab, self.topics), f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
             for old in path.parent.glob("search-*.pkl"):
                 if old != path:
@@ -289,6 +294,8 @@ class SearchEngine:
 
     def _normtext(self, n: int) -> str:
         text = self.passages[n].text
+        if self.topics[n]:
+            text = f"{text}\n{self.topics[n]}"
         norm = self._norm_cache.get(text)
         if norm is None:
             norm = self.norm.same_length(text)

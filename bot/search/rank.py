@@ -21,6 +21,8 @@ K1 = 1.5
 B = 0.75
 #: The length normalisation of a statute's article (a long list of cases is often the answer).
 B_LAW = 0.5
+#: A word of an article's topics (content/law_topics.txt) counts this much of a word of its text.
+TOPIC_WEIGHT = 1.0
 
 
 @dataclass
@@ -56,9 +58,11 @@ class Progress:
 
 
 def build_index(
-    passages: list[Passage], vocab: Vocab, progress: TextIO | None, label: str = texts.SEARCH_INDEX_PROGRESS
+    passages: list[Passage], vocab: Vocab, progress: TextIO | None, label: str = texts.SEARCH_INDEX_PROGRESS,
+    topics: list[str] | None = None,
 ) -> Index:
-    """Segment every passage (memoising repeated clauses) and build the BM25 postings."""
+    """Segment every passage (memoising repeated clauses) and build the BM25 postings. `topics`, when given, are
+    the passages' article topics: a second field whose words count TOPIC_WEIGHT of a word of the text (BM25F)."""
     norm = Normaliser(vocab.table, vocab.trad)
     seg = Segmenter(vocab.freq, vocab.total)
     terms: dict[str, int] = {}
@@ -94,6 +98,13 @@ def build_index(
         ids = tokens(p.text)
         lengths[n] = len(ids)
         counts: Counter[int] = Counter(ids)
+        extra = tokens(topics[n]) if topics is not None and topics[n] else []
+        if extra:
+            lengths[n] += TOPIC_WEIGHT * len(extra)
+            weighted: dict[int, float] = dict(counts)
+            for tid in extra:
+                weighted[tid] = weighted.get(tid, 0.0) + TOPIC_WEIGHT
+            counts = weighted  # type: ignore[assignment]
         if counts:
             t_ids.append(np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)))
             tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))

@@ -1,0 +1,71 @@
+"""Article topics: the words members use when an article is the answer (content/law_topics.txt).
+
+One line an article, `<statute's short name> <label>: term term term` (劳动合同法 第十九条: 试用期 最长 多久 …). The
+terms are indexed with the article, as if they were part of its text, so that a question in a worker's words
+(试用期最长多久, 怀孕被辞退) meets the article that answers it although the article says it in legal words. They are
+never shown. A line whose statute or article the corpus lacks is ignored (the file may cover statutes an operator
+has not installed); a label may also be the section label of a statute without articles (一、).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.content import Passage
+
+log = logging.getLogger(__name__)
+
+TOPICS_FILE = "law_topics.txt"
+_SPLIT_RE = re.compile(r"[:：]")
+#: A section label's enumeration comma (一、 -> 一).
+_ENUM_TAIL = "、"
+
+
+def _label_key(label: str) -> str:
+    """The part of an article's or section's label that names it (一、制度工作时间的计算 -> 一)."""
+    head = label.split(_ENUM_TAIL, 1)[0] if _ENUM_TAIL in label else label
+    return head.strip()
+
+
+def read_topics(path: Path) -> dict[tuple[str, str], str]:
+    """(short name, label key) -> the terms, space-separated, of a law_topics.txt ({} when there is none)."""
+    out: dict[tuple[str, str], str] = {}
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, IsADirectoryError):
+        return out
+    except (OSError, UnicodeDecodeError) as e:
+        log.warning("%s unreadable (%s); no article topics", path, e.__class__.__name__)
+        return out
+    for n, line in enumerate(raw.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = _SPLIT_RE.split(line, maxsplit=1)
+        head = parts[0].split()
+        if len(parts) != 2 or len(head) < 2:
+            log.warning("%s line %d ignored: not '<short name> <label>: terms'", path.name, n)
+            continue
+        key = (" ".join(head[:-1]), _label_key(head[-1]))
+        terms = " ".join(parts[1].split())
+        if terms:
+            out[key] = f"{out[key]} {terms}" if key in out else terms
+    return out
+
+
+def topic_texts(passages: Sequence[Passage], topics: dict[tuple[str, str], str]) -> list[str]:
+    """Each passage's topic terms ('' for essays and articles without a line)."""
+    if not topics:
+        return [""] * len(passages)
+    out: list[str] = []
+    for p in passages:
+        if getattr(p, "kind", "") != "law" or not p.article:
+            out.append("")
+            continue
+        out.append(topics.get((p.law, _label_key(p.article)), ""))
+    return out
