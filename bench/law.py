@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/law.py                 # the table: every set, tune and held-out halves apart
     .venv/bin/python bench/law.py --misses tune   # also list the tune-half questions ours misses at 3
-    .venv/bin/python bench/law.py --fresh         # also the blind set (once, at the end of a piece of work)
+    .venv/bin/python bench/law.py --fresh         # also the blind sets (once, at the end of a piece of work)
 
 In one process, on the same article passages (the 28 statutes of ../shared/laws copied into seeds/local/法规/ of a
 temporary copy and built by the real content build, beside the seed essays):
@@ -15,8 +15,10 @@ Question sets (a hit is any gold article among the first k; MRR@10 over the firs
   even index = tune, odd index = held (fixed here, never changed).
 - tests/law_questions.toml: [[question]] (workers' chat questions) and [[keyword]] (keyword queries), each with
   `half = "tune"` or `"held"`.
-- with --fresh, tests/law_questions_fresh.toml: a blind set in the same format, `half = "fresh"`, written apart from
-  the tuning by an author who saw neither the code nor the vocabulary; reported as rows of its own.
+- with --fresh, the blind sets in the same format, each written apart from the tuning by an author who saw neither
+  the code nor the vocabulary, and reported as rows of their own: tests/law_questions_fresh.toml (`half = "fresh"`,
+  used once at the end of the first round) and tests/law_questions_blind2.toml (`half = "blind2"`, written while the
+  article topics were, by someone who saw neither them nor the other sets).
 The held-out halves are reported only as aggregate figures: nothing here prints a held-out question or its
 result. Tuning looks at tune halves only (`--misses tune`).
 
@@ -51,8 +53,9 @@ from bot.statute import is_article  # noqa: E402
 LAWS = ROOT.parent / "shared" / "laws"
 STARD = LAWS / "eval" / "stard_labour.json"
 QUESTIONS = ROOT / "tests" / "law_questions.toml"
-#: The blind set (half = "fresh"), written apart from the tuning and never tuned on: reported as rows of its own.
-FRESH = ROOT / "tests" / "law_questions_fresh.toml"
+#: The blind sets (half = "fresh", "blind2"), written apart from the tuning and never tuned on: rows of their own.
+BLIND = (ROOT / "tests" / "law_questions_fresh.toml", ROOT / "tests" / "law_questions_blind2.toml")
+HALVES = ("tune", "held", "fresh", "blind2")
 K = (1, 3, 10)
 
 
@@ -90,14 +93,14 @@ def gold_match(key: tuple[str, str], gold: set[tuple[str, str]]) -> bool:
 Rows = list[tuple[str, set[tuple[str, str]], str]]
 
 
-def load_sets(questions: Path = QUESTIONS, fresh: Path | None = None) -> dict[str, Rows]:
-    """{set name: [(query, gold keys, half)]}; with `fresh`, its rows (half "fresh") join the chat and keyword sets."""
+def load_sets(questions: Path = QUESTIONS, blind: tuple[Path, ...] = ()) -> dict[str, Rows]:
+    """{set name: [(query, gold keys, half)]}; the rows of the `blind` sets join the chat and keyword sets."""
     sets: dict[str, Rows] = {}
     stard = json.loads(STARD.read_text(encoding="utf-8"))
     sets["STARD"] = [(e["q"], {(g["doc"], g["article"]) for g in e["gold"]}, "tune" if i % 2 == 0 else "held")
                      for i, e in enumerate(stard)]
-    for path in (questions, fresh):
-        if path is None or not path.is_file():
+    for path in (questions, *blind):
+        if not path.is_file():
             continue
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         for table, name in (("question", "chat"), ("keyword", "keyword")):
@@ -167,8 +170,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="latency passes over every question")
     ap.add_argument("--tune-only", action="store_true", help="while tuning: do not even show held-out aggregates")
     ap.add_argument("--questions", type=Path, default=QUESTIONS, help="the question file (default tests/…)")
-    ap.add_argument("--fresh", action="store_true", help="also the blind set tests/law_questions_fresh.toml (its own "
-                    "rows; run it once, at the end: nothing may be tuned after seeing it)")
+    ap.add_argument("--fresh", action="store_true", help="also the blind sets tests/law_questions_fresh.toml and "
+                    "tests/law_questions_blind2.toml (rows of their own; run once, at the end: nothing may be tuned "
+                    "after seeing them)")
     args = ap.parse_args()
     laws = laws_dir()
     if laws is None:
@@ -188,12 +192,12 @@ def main() -> int:
         print(f"corpus: {len(content.passages)} passages ({len(articles)} statute passages from {len(files)} files); "
               f"content build {build_s:.1f} s, index {index_s:.1f} s")
         print(f"statutes not split into 第X条 articles: {', '.join(unsplit) or 'none'}")
-        sets = load_sets(args.questions, FRESH if args.fresh and not args.tune_only else None)
+        sets = load_sets(args.questions, BLIND if args.fresh and not args.tune_only else ())
         rankers = {"anchor": anchor(articles), "ours": ours(engine)}
         print("\n| set | half | n | engine | hit@1 | hit@3 | hit@10 | MRR@10 |\n|---|---|---|---|---|---|---|---|")
         misses: list[tuple[str, int, list[tuple[str, str]]]] = []
         for name, rows in sets.items():
-            for half in ("tune",) if args.tune_only else ("tune", "held", "fresh"):
+            for half in ("tune",) if args.tune_only else HALVES:
                 part = [r for r in rows if r[2] == half]
                 if not part:
                     continue
