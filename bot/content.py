@@ -33,7 +33,9 @@ TITLES_FILE = "titles.toml"
 #: A passage of a document marked as a practice source joins the rotation if it has at least this many chars.
 SOURCE_MIN_CHARS = 60
 #: Files of the search engineer that also live in content/; they take part in `Content.version` if present.
-EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt")
+EXTRA_VERSION_FILES = (
+    "userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", "law_topics.txt",
+)
 SECTION_SEP = " › "
 TITLE_MAX = 30
 PRACTICE_TITLE_MAX = 20

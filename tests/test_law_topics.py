@@ -89,3 +89,15 @@ def test_every_line_names_an_article_of_the_pack_and_every_article_has_one(pack:
     missing = [p.citation for p, t in zip(pack, texts, strict=True) if not t and p in articles]
     assert missing == []
     assert len(articles) >= 1271
+
+
+def test_editing_the_topics_is_a_new_content_version(tmp_path: Path) -> None:
+    """The running bot swaps content when its version changes (bot/content.py); the topics are part of it."""
+    _engine(tmp_path, "")
+    content_dir = tmp_path / "content"
+    before = load_content(content_dir).version
+    (content_dir / TOPICS_FILE).write_text(f"{lawgen.TITLE} 第五条: 自己掏腰包\n", encoding="utf-8")
+    after = load_content(content_dir)
+    assert after.version != before
+    engine = SearchEngine.load(after, tmp_path / "cache", content_dir)
+    assert _first(engine, QUESTION) == CITE
