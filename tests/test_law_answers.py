@@ -206,6 +206,7 @@ def lawgen_cn(n: int) -> str:
 
 QUESTIONS = Path(__file__).parent / "law_questions.toml"
 FRESH = Path(__file__).parent / "law_questions_fresh.toml"
+BLIND2 = Path(__file__).parent / "law_questions_blind2.toml"
 #: Floors a little under what bench/law.py --fresh measures on the held-out halves (STARD hit@3 0.49; chat 0.53 / 0.68;
 #: keyword 0.67 / 0.86) and on the blind set (chat 0.45 / 0.68; keyword 0.78 / 0.90).
 FLOORS = {"STARD": {"hit@3": 0.44}, "question": {"hit@1": 0.48, "hit@3": 0.62},
@@ -216,7 +217,7 @@ FLOORS = {"STARD": {"hit@3": 0.44}, "question": {"hit@1": 0.48, "hit@3": 0.62},
 def _held_out() -> dict[str, list[tuple[str, set[tuple[str, str]]]]]:
     stard = json.loads((lawgen.laws_dir() / "eval" / "stard_labour.json").read_text(encoding="utf-8"))
     sets = {"STARD": [(e["q"], {(g["doc"], g["article"]) for g in e["gold"]}) for i, e in enumerate(stard) if i % 2]}
-    for path, half, prefix in ((QUESTIONS, "held", ""), (FRESH, "fresh", "fresh ")):
+    for path, half, prefix in ((QUESTIONS, "held", ""), (FRESH, "fresh", "fresh "), (BLIND2, "blind2", "blind2 ")):
         if path.is_file():
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             for table in ("question", "keyword"):
