@@ -17,8 +17,9 @@ Question sets (a hit is any gold article among the first k; MRR@10 over the firs
   `half = "tune"` or `"held"`.
 - with --fresh, the blind sets in the same format, each written apart from the tuning by an author who saw neither
   the code nor the vocabulary, and reported as rows of their own: tests/law_questions_fresh.toml (`half = "fresh"`,
-  used once at the end of the first round) and tests/law_questions_blind2.toml (`half = "blind2"`, written while the
-  article topics were, by someone who saw neither them nor the other sets).
+  used once at the end of the first round), tests/law_questions_blind2.toml (`half = "blind2"`, written while the
+  article topics were, by someone who saw neither them nor the other sets) and tests/law_questions_blind3.toml
+  (`half = "blind3"`, written after the last change to the ranking and the topics, for the final figures).
 The held-out halves are reported only as aggregate figures: nothing here prints a held-out question or its
 result. Tuning looks at tune halves only (`--misses tune`).
 
@@ -54,8 +55,8 @@ LAWS = ROOT.parent / "shared" / "laws"
 STARD = LAWS / "eval" / "stard_labour.json"
 QUESTIONS = ROOT / "tests" / "law_questions.toml"
 #: The blind sets (half = "fresh", "blind2"), written apart from the tuning and never tuned on: rows of their own.
-BLIND = (ROOT / "tests" / "law_questions_fresh.toml", ROOT / "tests" / "law_questions_blind2.toml")
-HALVES = ("tune", "held", "fresh", "blind2")
+BLIND = tuple(ROOT / "tests" / f"law_questions_{name}.toml" for name in ("fresh", "blind2", "blind3"))
+HALVES = ("tune", "held", "fresh", "blind2", "blind3")
 K = (1, 3, 10)
 
 
@@ -170,8 +171,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="latency passes over every question")
     ap.add_argument("--tune-only", action="store_true", help="while tuning: do not even show held-out aggregates")
     ap.add_argument("--questions", type=Path, default=QUESTIONS, help="the question file (default tests/…)")
-    ap.add_argument("--fresh", action="store_true", help="also the blind sets tests/law_questions_fresh.toml and "
-                    "tests/law_questions_blind2.toml (rows of their own; run once, at the end: nothing may be tuned "
+    ap.add_argument("--fresh", action="store_true", help="also the blind sets tests/law_questions_fresh.toml, "
+                    "_blind2.toml and _blind3.toml (rows of their own; run once, at the end: nothing may be tuned "
                     "after seeing them)")
     args = ap.parse_args()
     laws = laws_dir()

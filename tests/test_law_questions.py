@@ -1,7 +1,7 @@
 """The workers' law question sets keep their shape, and every gold article exists.
 
-Three files: tests/law_questions.toml (split into a "tune" and a "held" half) and two blind sets that nobody
-tunes on, tests/law_questions_fresh.toml (half = "fresh") and tests/law_questions_blind2.toml (half = "blind2").
+Four files: tests/law_questions.toml (split into a "tune" and a "held" half) and three blind sets that nobody
+tunes on, tests/law_questions_fresh.toml, _blind2.toml and _blind3.toml (half = "fresh", "blind2", "blind3").
 The shape checks run everywhere. The checks against the statutes read the law pack in ../shared/laws (beside the
 repository): they skip when it is absent locally and fail when it is absent under CI=true. Nothing of the statutes
 is stored in the project; these tests only look articles up by label.
@@ -23,7 +23,8 @@ SETS = tomllib.loads((ROOT / "tests" / "law_questions.toml").read_text(encoding=
 #: The blind sets: file -> (its parsed entries, its half).
 BLIND = {
     name: (tomllib.loads((ROOT / "tests" / name).read_text(encoding="utf-8")), half)
-    for name, half in (("law_questions_fresh.toml", "fresh"), ("law_questions_blind2.toml", "blind2"))
+    for name, half in (("law_questions_fresh.toml", "fresh"), ("law_questions_blind2.toml", "blind2"),
+                        ("law_questions_blind3.toml", "blind3"))
 }
 LAWS = ROOT.parent / "shared" / "laws"
 NOT_STATUTES = {"README.md", "SOURCES.md"}
