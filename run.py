@@ -23,6 +23,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import texts
 from bot.config import Config, ConfigError, load
 from bot.content import ContentError
 from bot.core import PlatformUnreachable
@@ -215,11 +216,11 @@ def _run(args: argparse.Namespace) -> int:
     if warning:
         logging.getLogger("bot").warning(warning)
     if command == "telegram" and not cfg.telegram.token:
-        raise ConfigError("[telegram] token: not set (or set env TELEGRAM_BOT_TOKEN)")
+        raise ConfigError(texts.config_error("[telegram] token", texts.CFG_TELEGRAM_NOT_SET))
     if command == "wecom" and not cfg.wecom.enabled:
-        raise ConfigError("[wecom] bot_id: not set (and secret, or env WECOM_BOT_SECRET)")
+        raise ConfigError(texts.config_error("[wecom] bot_id", texts.CFG_WECOM_NOT_SET))
     if command == "dingtalk" and not cfg.dingtalk.enabled:
-        raise ConfigError("[dingtalk] client_id: not set (and client_secret, or env DINGTALK_CLIENT_SECRET)")
+        raise ConfigError(texts.config_error("[dingtalk] client_id", texts.CFG_DINGTALK_NOT_SET))
     svc = create_services(cfg)
     try:
         from bot.runtime import configured_platforms, serve

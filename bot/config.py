@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import texts
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
 
 class ConfigError(Exception):
-    """A bad configuration value; the message is one line naming the key."""
+    """A bad configuration value; the message is one line naming the key (in Chinese: bot/texts.py)."""
+
+
+def _bad(key: str, reason: str) -> ConfigError:
+    """`[telegram] token：应为字符串，实际是 5`: the key as written in config.toml, then the reason."""
+    return ConfigError(texts.config_error(key, reason))
 
 
 @dataclass(frozen=True)
@@ -57,20 +64,20 @@ class WecomConfig:
 
 def _validate_wecom(w: WecomConfig) -> None:
     if w.bot_id and not re.fullmatch(r"[\x21-\x7e]{1,128}", w.bot_id):
-        raise ConfigError("[wecom] bot_id: 1-128 printable ASCII characters without spaces")
+        raise _bad("[wecom] bot_id", texts.cfg_printable(128))
     if w.bot_id and not w.secret:
-        raise ConfigError("[wecom] secret: needed with bot_id (or set the environment variable WECOM_BOT_SECRET)")
+        raise _bad("[wecom] secret", texts.cfg_needed_with("bot_id", "WECOM_BOT_SECRET"))
     if w.secret and not re.fullmatch(r"[\x21-\x7e]{1,256}", w.secret):
-        raise ConfigError("[wecom] secret: 1-256 printable ASCII characters without spaces")
+        raise _bad("[wecom] secret", texts.cfg_printable(256))
     if not re.fullmatch(r"wss://[A-Za-z0-9.\-\[\]:]+(/\S*)?", w.ws_url) or w.ws_url.startswith("wss:///"):
-        raise ConfigError(f"[wecom] ws_url: a wss:// address with a host (the SDK speaks TLS only), got {w.ws_url!r}")
+        raise _bad("[wecom] ws_url", texts.cfg_not_wss_url(w.ws_url))  # the SDK speaks TLS only
     for i, officer in enumerate(w.officers):
         if not re.fullmatch(r"[\x21-\x7e]{1,64}", officer):
-            raise ConfigError(f"[wecom] officers[{i}]: a WeCom userid (1-64 characters, no spaces), got {officer!r}")
+            raise _bad(f"[wecom] officers[{i}]", texts.cfg_not_userid("wecom", officer))
         if officer.startswith("wecom:"):
-            raise ConfigError(f"[wecom] officers[{i}]: write the bare userid, without 'wecom:', got {officer!r}")
+            raise _bad(f"[wecom] officers[{i}]", texts.cfg_prefixed_userid("wecom:", officer))
     if w.ca_file and not Path(w.ca_file).is_file():
-        raise ConfigError(f"[wecom] ca_file: no such file {w.ca_file!r}")
+        raise _bad("[wecom] ca_file", texts.cfg_no_such_file(w.ca_file))
 
 
 # --- end wecom -------------------------------------------------------------------------------------
@@ -110,25 +117,22 @@ class DingtalkConfig:
 
 def _validate_dingtalk(d: DingtalkConfig) -> None:
     if d.client_id and not re.fullmatch(r"[\x21-\x7e]{1,128}", d.client_id):
-        raise ConfigError("[dingtalk] client_id: 1-128 printable ASCII characters without spaces")
+        raise _bad("[dingtalk] client_id", texts.cfg_printable(128))
     if d.client_id and not d.client_secret:
-        raise ConfigError("[dingtalk] client_secret: needed with client_id "
-                          "(or set the environment variable DINGTALK_CLIENT_SECRET)")
+        raise _bad("[dingtalk] client_secret", texts.cfg_needed_with("client_id", "DINGTALK_CLIENT_SECRET"))
     if d.client_secret and not re.fullmatch(r"[\x21-\x7e]{1,256}", d.client_secret):
-        raise ConfigError("[dingtalk] client_secret: 1-256 printable ASCII characters without spaces")
+        raise _bad("[dingtalk] client_secret", texts.cfg_printable(256))
     if d.client_secret and not d.client_id:
-        raise ConfigError("[dingtalk] client_id: needed with client_secret (the app's Client ID / AppKey)")
+        raise _bad("[dingtalk] client_id", texts.CFG_DINGTALK_ID_NEEDED)
     if d.robot_code and not re.fullmatch(r"[\x21-\x7e]{1,128}", d.robot_code):
-        raise ConfigError("[dingtalk] robot_code: 1-128 printable ASCII characters without spaces")
+        raise _bad("[dingtalk] robot_code", texts.cfg_printable(128))
     if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?", d.endpoint) or d.endpoint.endswith("/"):
-        raise ConfigError(f"[dingtalk] endpoint: an http(s):// address with a host and no trailing slash, "
-                          f"got {d.endpoint!r}")
+        raise _bad("[dingtalk] endpoint", texts.cfg_not_endpoint(d.endpoint))
     for i, officer in enumerate(d.officers):
         if officer.startswith("dingtalk:"):
-            raise ConfigError(f"[dingtalk] officers[{i}]: write the bare userid, without 'dingtalk:', got {officer!r}")
+            raise _bad(f"[dingtalk] officers[{i}]", texts.cfg_prefixed_userid("dingtalk:", officer))
         if not re.fullmatch(r"[\x21-\x7e]{1,64}", officer):
-            raise ConfigError(f"[dingtalk] officers[{i}]: a DingTalk userid (1-64 characters, no spaces), "
-                              f"got {officer!r}")
+            raise _bad(f"[dingtalk] officers[{i}]", texts.cfg_not_userid("dingtalk", officer))
 
 
 # --- end dingtalk ----------------------------------------------------------------------------------
@@ -248,27 +252,26 @@ def _convert(key: str, ftype: Any, value: Any) -> Any:
     if origin is tuple:
         (item_type, _ellipsis) = get_args(ftype)
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {type(value).__name__} {value!r}")
+            raise _bad(key, texts.cfg_not_list(value))
         return tuple(_convert(f"{key}[{i}]", item_type, v) for i, v in enumerate(value))
     expected = {"str": str, "int": int, "bool": bool}[ftype if isinstance(ftype, str) else ftype.__name__]
     if expected is bool and not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        raise _bad(key, texts.cfg_not_bool(value))
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+        raise _bad(key, texts.cfg_not_whole_number(value))
     if expected is str and not isinstance(value, str):
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
+        raise _bad(key, texts.cfg_not_string(value))
     return value
 
 
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
-        raise ConfigError(f"[{name}]: expected a table, got {raw!r}")
+        raise _bad(f"[{name}]", texts.cfg_not_table(name, raw))
     hints = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
     for k, v in raw.items():
         if k not in hints:
-            known = ", ".join(hints)
-            raise ConfigError(f"[{name}] {k}: unknown key (known keys: {known})")
+            raise _bad(f"[{name}] {k}", texts.cfg_unknown_key(list(hints)))
         ftype = eval(hints[k].type, {"tuple": tuple, "int": int, "str": str, "bool": bool})  # noqa: S307 - our own annotations
         values[k] = _convert(f"[{name}] {k}", ftype, v)
     return cls(**values)
@@ -277,52 +280,50 @@ def _section(name: str, cls: type, raw: Any) -> Any:
 def _validate(cfg: Config, check_dirs: bool) -> None:
     t = cfg.telegram
     if t.mode not in ("polling", "webhook"):
-        raise ConfigError(f"[telegram] mode: must be 'polling' or 'webhook', got {t.mode!r}")
+        raise _bad("[telegram] mode", texts.cfg_one_of(("polling", "webhook"), t.mode))
     if t.mode == "webhook" and t.token and not t.webhook_url.startswith("https://"):
-        raise ConfigError("[telegram] webhook_url: webhook mode needs an https:// URL")
+        raise _bad("[telegram] webhook_url", texts.CFG_WEBHOOK_NEEDS_HTTPS)
     if not t.api_base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"[telegram] api_base_url: must start with http:// or https://, got {t.api_base_url!r}")
+        raise _bad("[telegram] api_base_url", texts.cfg_not_http_url(t.api_base_url))
     if not 1 <= t.port <= 65535:
-        raise ConfigError(f"[telegram] port: must be 1-65535, got {t.port}")
+        raise _bad("[telegram] port", texts.cfg_range(1, 65535, t.port))
     try:
         ZoneInfo(cfg.bot.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[bot] timezone: unknown timezone {cfg.bot.timezone!r} (e.g. 'Asia/Shanghai')") from None
+        raise _bad("[bot] timezone", texts.cfg_unknown_timezone(cfg.bot.timezone)) from None
     try:
         parse_hhmm(cfg.push.default_time)
     except ValueError:
-        raise ConfigError(f"[push] default_time: not a time HH:MM (00:00-23:59): {cfg.push.default_time!r}") from None
+        raise _bad("[push] default_time", texts.cfg_not_hhmm(cfg.push.default_time)) from None
     if cfg.push.default_mode not in PUSH_MODES:
-        raise ConfigError(
-            f"[push] default_mode: must be {PUSH_MODES[0]!r} or {PUSH_MODES[1]!r}, got {cfg.push.default_mode!r}"
-        )
+        raise _bad("[push] default_mode", texts.cfg_one_of(PUSH_MODES, cfg.push.default_mode))
     if not 0 <= cfg.push.grace_minutes <= 1440:
-        raise ConfigError(f"[push] grace_minutes: must be 0-1440 (a day at most), got {cfg.push.grace_minutes}")
+        raise _bad("[push] grace_minutes", texts.cfg_range(0, 1440, cfg.push.grace_minutes, texts.CFG_AT_MOST_A_DAY))
     if t.secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", t.secret_token):
-        raise ConfigError("[telegram] secret_token: 1-256 characters of A-Z a-z 0-9 _ - only")
+        raise _bad("[telegram] secret_token", texts.CFG_SECRET_TOKEN_CHARS)
     s = cfg.suggestions
     for k in ("min_chars", "max_chars", "per_hour", "overdue_days", "flow_timeout_minutes", "major_overdue_days"):
         if getattr(s, k) < 1:
-            raise ConfigError(f"[suggestions] {k}: must be >= 1, got {getattr(s, k)}")
+            raise _bad(f"[suggestions] {k}", texts.cfg_at_least_one(getattr(s, k)))
     if s.min_chars > s.max_chars:
-        raise ConfigError("[suggestions] min_chars: must not exceed max_chars")
+        raise _bad("[suggestions] min_chars", texts.CFG_MIN_OVER_MAX)
     _validate_wecom(cfg.wecom)
     _validate_dingtalk(cfg.dingtalk)
     for k in ("departments", "reward_tiers"):
         items = getattr(s, k)
         if any(not v.strip() or len(v) > 30 for v in items) or len(set(items)) != len(items):
-            raise ConfigError(f"[suggestions] {k}: names must be non-empty, distinct, at most 30 characters")
+            raise _bad(f"[suggestions] {k}", texts.CFG_NAMES)
     d = cfg.desk
     if not 1 <= d.port <= 65535:
-        raise ConfigError(f"[desk] port: must be 1-65535, got {d.port}")
+        raise _bad("[desk] port", texts.cfg_range(1, 65535, d.port))
     if not 1 <= d.session_minutes <= 10080:
-        raise ConfigError(f"[desk] session_minutes: must be 1-10080 (a week at most), got {d.session_minutes}")
+        raise _bad("[desk] session_minutes", texts.cfg_range(1, 10080, d.session_minutes, texts.CFG_AT_MOST_A_WEEK))
     if d.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", d.public_url):
-        raise ConfigError(f"[desk] public_url: must be an http:// or https:// address, got {d.public_url!r}")
+        raise _bad("[desk] public_url", texts.cfg_not_http_url(d.public_url))
     if not re.fullmatch(r"[A-Za-z0-9.\-:]{1,253}", d.listen):
-        raise ConfigError(f"[desk] listen: an IP address or host name such as 127.0.0.1, got {d.listen!r}")
+        raise _bad("[desk] listen", texts.cfg_not_host(d.listen))
     if d.enabled and not d.public_url:
-        raise ConfigError("[desk] public_url: required when the desk is enabled (the address officers open)")
+        raise _bad("[desk] public_url", texts.CFG_DESK_NEEDS_URL)
     if check_dirs:
         _check_writable(Path(cfg.storage.dir))
 
@@ -334,7 +335,7 @@ def _check_writable(path: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as e:
-        raise ConfigError(f"[storage] dir: data directory {str(path)!r} is not writable ({e.strerror})") from None
+        raise _bad("[storage] dir", texts.cfg_dir_not_writable(str(path), e.strerror)) from None
 
 
 SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
@@ -350,13 +351,13 @@ def load(path: str | Path | None = None, *, env: dict[str, str] | None = None, c
             with p.open("rb") as f:
                 raw = tomllib.load(f)
         except FileNotFoundError:
-            raise ConfigError(f"config file not found: {str(p)!r}") from None
+            raise ConfigError(texts.cfg_config_not_found(str(p))) from None
         except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{p}: not valid TOML ({e})") from None
+            raise _bad(str(p), texts.cfg_not_toml(str(e))) from None
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in SECTIONS:
-            raise ConfigError(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+            raise _bad(f"[{name}]", texts.cfg_unknown_section(list(SECTIONS)))
         cls = type(SECTIONS[name]())
         sections[name] = _section(name, cls, value)
     cfg = Config(**sections)

@@ -149,7 +149,7 @@ LOG_HINT_OTHER = "稍后自动重连"
 
 def log_wecom_refused(errcode: str) -> str:
     """WeCom refused the credentials while running (the secret was reset): the bot stops with exit status 2."""
-    return (f"配置错误 / config error: [wecom] bot_id / secret: 企业微信拒绝了 Bot ID / Secret（errcode {errcode}），"
+    return (f"配置错误 / config error: [wecom] bot_id / secret：企业微信拒绝了 Bot ID / Secret（errcode {errcode}），"
             f"机器人停止（退出码 2）/ rejected by WeCom; check them, or WECOM_BOT_SECRET")
 
 
@@ -161,13 +161,174 @@ LOG_WECOM_TAKEN_OVER = (
 
 def log_dingtalk_refused(code: str) -> str:
     """DingTalk refused the credentials while running: the bot stops with exit status 2."""
-    return (f"配置错误 / config error: [dingtalk] client_id / client_secret: 钉钉拒绝了 Client ID / Secret（{code}），"
+    return (f"配置错误 / config error: [dingtalk] client_id / client_secret：钉钉拒绝了 Client ID / Secret（{code}），"
             f"机器人停止（退出码 2）/ refused by DingTalk; check them, or DINGTALK_CLIENT_SECRET")
 
 
 def log_dingtalk_unchecked(kind: str) -> str:
     return (f"钉钉：暂时无法验证凭据（{kind}：检查网络、endpoint 和 HTTPS_PROXY / NO_PROXY），后台继续重试"
             f" / DingTalk: could not check the credentials yet ({kind}); retrying in the background")
+
+
+# --- configuration errors (bot/config.py, run.py, the adapters) --------------------------------------------------
+# run.py prints each as one line after "配置错误 / config error: ": the key exactly as written in config.toml, a
+# full-width colon, then why, with the bad value as Python writes it (repr). A secret is never shown.
+
+
+def config_error(key: str, reason: str) -> str:
+    """`[telegram] token：应为字符串，实际是 5`: the key as written in config.toml, then the reason."""
+    return f"{key}：{reason}"
+
+
+def cfg_config_not_found(path: str) -> str:
+    return f"找不到配置文件 {path!r}"
+
+
+def cfg_not_toml(detail: str) -> str:
+    """After the file's name; the detail is tomllib's own (where, and what it expected)."""
+    return f"不是有效的 TOML 格式（{detail}）"
+
+
+def cfg_unknown_section(known: list[str]) -> str:
+    return f"没有这一节（可用的有 {'、'.join(known)}）"
+
+
+def cfg_not_table(name: str, value: object) -> str:
+    return f"应为一节配置（以 [{name}] 开头，下面逐行写 键 = 值），实际是 {value!r}"
+
+
+def cfg_unknown_key(known: list[str]) -> str:
+    return f"没有这个配置项（可用的有 {'、'.join(known)}）"
+
+
+def cfg_not_list(value: object) -> str:
+    return f'应为列表（方括号，如 ["a", "b"]），实际是 {value!r}'
+
+
+def cfg_not_bool(value: object) -> str:
+    return f"应为 true 或 false，实际是 {value!r}"
+
+
+def cfg_not_whole_number(value: object) -> str:
+    return f"应为整数，实际是 {value!r}"
+
+
+def cfg_not_string(value: object) -> str:
+    return f"应为字符串，实际是 {value!r}"
+
+
+def cfg_one_of(choices: tuple[str, ...], value: object) -> str:
+    """`只能是 'polling' 或 'webhook'，实际是 'x'`."""
+    return f"只能是 {' 或 '.join(repr(c) for c in choices)}，实际是 {value!r}"
+
+
+#: What a range is, after the numbers (cfg_range).
+CFG_AT_MOST_A_DAY = "（最多一天）"
+CFG_AT_MOST_A_WEEK = "（最多一周）"
+
+
+def cfg_range(low: int, high: int, value: object, note: str = "") -> str:
+    return f"应在 {low}–{high} 之间{note}，实际是 {value!r}"
+
+
+def cfg_at_least_one(value: object) -> str:
+    return f"至少为 1，实际是 {value!r}"
+
+
+CFG_MIN_OVER_MAX = "不能大于 max_chars"
+CFG_NAMES = "名称不能为空、不能重复，每个最多 30 个字"
+
+
+def cfg_not_hhmm(value: object) -> str:
+    return f"不是“时:分”格式的时间（00:00–23:59），实际是 {value!r}"
+
+
+def cfg_unknown_timezone(value: object) -> str:
+    return f"找不到时区 {value!r}（应写如 'Asia/Shanghai'；写对了仍报错，说明系统缺少时区数据，请安装 tzdata）"
+
+
+def cfg_not_http_url(value: object) -> str:
+    return f"应为 http:// 或 https:// 开头的网址，实际是 {value!r}"
+
+
+CFG_WEBHOOK_NEEDS_HTTPS = "webhook 模式需要 https:// 开头的网址"
+CFG_SECRET_TOKEN_CHARS = "只能是 1–256 个 A-Z a-z 0-9 _ - 字符"
+
+
+def cfg_not_host(value: object) -> str:
+    return f"应为 IP 地址或主机名（如 127.0.0.1），实际是 {value!r}"
+
+
+CFG_DESK_NEEDS_URL = "启用工作台（enabled = true）时必须填写，即干部打开的网址"
+
+
+def cfg_dir_not_writable(path: str, detail: str | None) -> str:
+    """The detail is the system's own reason (Permission denied, No space left on device)."""
+    return f"数据目录 {path!r} 无法写入（{detail}）"
+
+
+def cfg_printable(limit: int) -> str:
+    """An id or secret in the wrong form (the value itself is not shown: it may be a secret)."""
+    return f"应为 1–{limit} 个英文字母、数字或半角符号，不能有空格或中文"
+
+
+def cfg_needed_with(other: str, env: str) -> str:
+    """`[wecom] secret：填了 bot_id 就必须填写（或设置环境变量 WECOM_BOT_SECRET）`."""
+    return f"填了 {other} 就必须填写（或设置环境变量 {env}）"
+
+
+CFG_DINGTALK_ID_NEEDED = "填了 client_secret 就必须填写（即应用的 Client ID / AppKey）"
+
+
+def cfg_not_wss_url(value: object) -> str:
+    return f"应为带主机名的 wss:// 地址（企业微信只支持加密连接），实际是 {value!r}"
+
+
+def cfg_not_endpoint(value: object) -> str:
+    return f"应为带主机名的 http:// 或 https:// 地址，末尾不带 /，实际是 {value!r}"
+
+
+#: The platform whose userids an officers list holds (cfg_not_userid).
+CFG_USERID_OF = {"wecom": "企业微信", "dingtalk": "钉钉"}
+
+
+def cfg_not_userid(platform: str, value: object) -> str:
+    return f"应为{CFG_USERID_OF[platform]}的 userid（1–64 个字符，不能有空格），实际是 {value!r}"
+
+
+def cfg_prefixed_userid(prefix: str, value: object) -> str:
+    return f"只写 userid 本身，不要加 {prefix!r}，实际是 {value!r}"
+
+
+def cfg_no_such_file(value: object) -> str:
+    return f"找不到文件 {value!r}"
+
+
+#: run.py <platform> without that platform's credentials.
+CFG_TELEGRAM_NOT_SET = "没有设置（在配置文件里填写，或设置环境变量 TELEGRAM_BOT_TOKEN）"
+CFG_WECOM_NOT_SET = "没有设置（还要填 secret，或设置环境变量 WECOM_BOT_SECRET）"
+CFG_DINGTALK_NOT_SET = "没有设置（还要填 client_secret，或设置环境变量 DINGTALK_CLIENT_SECRET）"
+
+#: The platforms refused the credentials at start (bot/adapters/*).
+CFG_TELEGRAM_TOKEN_REJECTED = "被 Telegram 拒绝（Unauthorized），请核对 token，或环境变量 TELEGRAM_BOT_TOKEN"
+
+
+def cfg_refused_by_telegram(detail: str) -> str:
+    """The detail is Telegram's own (Bad webhook: …)."""
+    return f"被 Telegram 拒绝（{detail}）"
+
+
+def cfg_cannot_listen(host: str, port: int, detail: str = "") -> str:
+    """The detail is the system's own (Address already in use: the port is taken)."""
+    return f"无法在 {host}:{port} 上监听" + (f"（{detail}）" if detail else "")
+
+
+def cfg_wecom_rejected(errcode: str) -> str:
+    return f"企业微信拒绝了 Bot ID / Secret（errcode {errcode}），请核对，或检查环境变量 WECOM_BOT_SECRET"
+
+
+def cfg_dingtalk_rejected(code: str) -> str:
+    return f"钉钉拒绝了 Client ID / Secret（{code}），请核对，或检查环境变量 DINGTALK_CLIENT_SECRET"
 
 
 # --- console ---------------------------------------------------------------------------------

@@ -34,27 +34,35 @@ def test_secret_from_environment_never_in_repr_and_robot_code_defaults_to_client
 
 
 @pytest.mark.parametrize(
-    ("body", "key"),
+    ("body", "key", "says"),
     [
-        ('client_id = "dingabc"\n', "[dingtalk] client_secret"),
-        ('client_secret = "x"\n', "[dingtalk] client_id"),
-        ('client_id = "has space"\nclient_secret = "x"\n', "[dingtalk] client_id"),
-        ('client_id = "a"\nclient_secret = "sp ace"\n', "[dingtalk] client_secret"),
-        ('robot_code = "r c"\n', "[dingtalk] robot_code"),
-        ('endpoint = "api.dingtalk.com"\n', "[dingtalk] endpoint"),
-        ('endpoint = "https://api.dingtalk.com/"\n', "[dingtalk] endpoint"),
-        ('endpoint = "ftp://x"\n', "[dingtalk] endpoint"),
-        ("officers = [1]\n", "[dingtalk] officers[0]"),
-        ('officers = ["ok", "bad id"]\n', "[dingtalk] officers[1]"),
-        ('officers = ["dingtalk:manager4521"]\n', "[dingtalk] officers[0]"),
-        ('appkey = "x"\n', "[dingtalk] appkey"),
+        ('client_id = "dingabc"\n', "[dingtalk] client_secret",
+         "填了 client_id 就必须填写（或设置环境变量 DINGTALK_CLIENT_SECRET）"),
+        ('client_secret = "x"\n', "[dingtalk] client_id",
+         "填了 client_secret 就必须填写（即应用的 Client ID / AppKey）"),
+        ('client_id = "has space"\nclient_secret = "x"\n', "[dingtalk] client_id",
+         "应为 1–128 个英文字母、数字或半角符号，不能有空格"),
+        ('client_id = "a"\nclient_secret = "sp ace"\n', "[dingtalk] client_secret",
+         "应为 1–256 个英文字母、数字或半角符号，不能有空格"),
+        ('robot_code = "r c"\n', "[dingtalk] robot_code", "应为 1–128 个"),
+        ('endpoint = "api.dingtalk.com"\n', "[dingtalk] endpoint",
+         "应为带主机名的 http:// 或 https:// 地址，末尾不带 /，实际是 'api.dingtalk.com'"),
+        ('endpoint = "https://api.dingtalk.com/"\n', "[dingtalk] endpoint", "末尾不带 /，实际是 'https://api.dingtalk.com/'"),
+        ('endpoint = "ftp://x"\n', "[dingtalk] endpoint", "实际是 'ftp://x'"),
+        ("officers = [1]\n", "[dingtalk] officers[0]", "应为字符串，实际是 1"),
+        ('officers = ["ok", "bad id"]\n', "[dingtalk] officers[1]",
+         "应为钉钉的 userid（1–64 个字符，不能有空格），实际是 'bad id'"),
+        ('officers = ["dingtalk:manager4521"]\n', "[dingtalk] officers[0]",
+         "只写 userid 本身，不要加 'dingtalk:'，实际是 'dingtalk:manager4521'"),
+        ('appkey = "x"\n', "[dingtalk] appkey",
+         "没有这个配置项（可用的有 client_id、client_secret、robot_code、officers、endpoint）"),
     ],
 )
-def test_bad_values_name_the_key(tmp_path: Path, body: str, key: str) -> None:
+def test_bad_values_name_the_key_in_chinese(tmp_path: Path, body: str, key: str, says: str) -> None:
     with pytest.raises(ConfigError) as e:
         load(write(tmp_path, "[dingtalk]\n" + body), env={})
-    assert str(e.value).startswith(key)
-    assert "\n" not in str(e.value)
+    assert str(e.value).startswith(key + "：") and says in str(e.value), str(e.value)
+    assert "\n" not in str(e.value) and "sp ace" not in str(e.value)
 
 
 def test_bad_dingtalk_key_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -62,11 +70,14 @@ def test_bad_dingtalk_key_exits_2_with_one_line(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "run.py", "--config", str(path), "dingtalk"], cwd=ROOT,
                           capture_output=True, text=True, input="", timeout=60)
     assert proc.returncode == 2
-    assert "[dingtalk] endpoint" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == ("配置错误 / config error: [dingtalk] endpoint：应为带主机名的 http:// 或 https:// "
+                                   "地址，末尾不带 /，实际是 'x'")
     assert "top-secret" not in proc.stderr
 
 
 def test_run_py_dingtalk_without_client_id_names_the_key(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "run.py", "--config", str(write(tmp_path, "")), "dingtalk"], cwd=ROOT,
                           capture_output=True, text=True, input="", timeout=60)
-    assert proc.returncode == 2 and "[dingtalk] client_id" in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == ("配置错误 / config error: [dingtalk] client_id：没有设置"
+                                                    "（还要填 client_secret，或设置环境变量 DINGTALK_CLIENT_SECRET）")

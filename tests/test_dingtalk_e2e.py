@@ -420,7 +420,8 @@ async def test_wrong_secret_start_raises_one_line_naming_the_section(tmp_path: P
         with pytest.raises(AuthRejected) as e:
             await adapter.start(timeout=10)
         await adapter.stop()
-        assert str(e.value).startswith("[dingtalk]") and "\n" not in str(e.value) and "wrong" not in str(e.value)
+        assert str(e.value).startswith("[dingtalk] client_id / client_secret：钉钉拒绝了 Client ID / Secret（")
+        assert "\n" not in str(e.value) and "wrong" not in str(e.value)
 
 
 async def test_a_secret_revoked_while_running_stops_with_status_2(tmp_path: Path,

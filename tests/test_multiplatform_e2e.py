@@ -289,7 +289,9 @@ async def test_run_py_wrong_wecom_secret_exits_2_with_one_line(
     assert code == 2, err
     assert "Traceback" not in err, err
     errors = [line for line in err.splitlines() if line.startswith("配置错误")]
-    assert len(errors) == 1 and "[wecom]" in errors[0], err
+    assert len(errors) == 1, err
+    assert errors[0].startswith("配置错误 / config error: [wecom] bot_id / secret："
+                                "企业微信拒绝了 Bot ID / Secret（errcode "), err
     assert err.rstrip("\n").splitlines()[-1] == errors[0], err  # the last word, nothing after it
     assert [line for line in err.splitlines() if "[wecom]" in line] == errors, err  # named on that line only
     assert "wrong-secret" not in err
@@ -481,6 +483,8 @@ async def test_run_py_wrong_dingtalk_secret_exits_2_with_one_line(
     assert code == 2, err
     assert "Traceback" not in err, err
     lines = [line for line in err.splitlines() if "[dingtalk]" in line]
-    assert lines == [err.rstrip("\n").splitlines()[-1]] and lines[0].startswith("配置错误"), err
+    assert lines == [err.rstrip("\n").splitlines()[-1]], err
+    assert lines[0].startswith("配置错误 / config error: [dingtalk] client_id / client_secret："
+                               "钉钉拒绝了 Client ID / Secret（"), err
     assert "wrong-dt-secret" not in err
     assert dt.auth_failures == 1 and not dt.find("gateway", ok=None)

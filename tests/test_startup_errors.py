@@ -54,8 +54,8 @@ async def test_a_wrong_telegram_token_is_one_line_exit_2_and_never_shown(tmp_pat
                                "telegram")
     assert code == 2, err
     assert "Traceback" not in err and "WRONG-token" not in err, err
-    assert _last_line(err) == ("配置错误 / config error: [telegram] token: rejected by Telegram (Unauthorized); "
-                               "check it, or TELEGRAM_BOT_TOKEN"), err
+    assert _last_line(err) == ("配置错误 / config error: [telegram] token：被 Telegram 拒绝（Unauthorized），"
+                               "请核对 token，或环境变量 TELEGRAM_BOT_TOKEN"), err
 
 
 async def test_an_unreachable_bot_api_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -75,14 +75,14 @@ async def test_a_webhook_telegram_refuses_or_a_taken_port_names_its_key(tmp_path
         bad_port = 'webhook_url = "https://bot.example.org:1234/hook"\n'  # Telegram allows 443, 80, 88, 8443 only
         code, err = await _run(tmp_path, base + bad_port + f"port = {free_port()}\n")
         assert code == 2 and "Traceback" not in err, err
-        assert _last_line(err).startswith("配置错误 / config error: [telegram] webhook_url: refused by Telegram"), err
+        assert _last_line(err).startswith("配置错误 / config error: [telegram] webhook_url：被 Telegram 拒绝（"), err
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             taken.listen()
             port = taken.getsockname()[1]
             code, err = await _run(tmp_path, base + f'webhook_url = "https://bot.example.org/hook"\nport = {port}\n')
         assert code == 2 and "Traceback" not in err, err
-        expected = f"配置错误 / config error: [telegram] port: cannot listen on 127.0.0.1:{port}"
+        expected = f"配置错误 / config error: [telegram] port：无法在 127.0.0.1:{port} 上监听（"
         assert _last_line(err).startswith(expected), err
 
 

@@ -150,9 +150,11 @@ async def test_bad_secret_exits_2(tmp_path: Path) -> None:
 async def test_bad_secret_start_raises(tmp_path: Path) -> None:
     async with running_wecom(tmp_path, start=False, secret="wrong") as bot:
         adapter = WecomAdapter(bot.config, bot.services, reconnect_ms=50)
-        with pytest.raises(AuthRejected):
+        with pytest.raises(AuthRejected) as e:
             await adapter.start(timeout=10)
         await adapter.stop()
+    assert str(e.value).startswith("[wecom] bot_id / secret：企业微信拒绝了 Bot ID / Secret（errcode ")
+    assert "\n" not in str(e.value) and "wrong" not in str(e.value)
 
 
 async def test_disconnected_event_exits_nonzero(tmp_path: Path) -> None:

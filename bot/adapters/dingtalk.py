@@ -120,8 +120,7 @@ class AuthRejected(ConfigError):
     """DingTalk refused the client_id / client_secret (run.py prints it as one line and exits with status 2)."""
 
     def __init__(self, code: str = "?") -> None:
-        super().__init__(f"[dingtalk] client_id / client_secret: refused by DingTalk ({code}); "
-                         "check them, or DINGTALK_CLIENT_SECRET")
+        super().__init__(texts.config_error("[dingtalk] client_id / client_secret", texts.cfg_dingtalk_rejected(code)))
         self.code = code
 
 

@@ -560,8 +560,7 @@ async def initialize(app: Application, config: Config) -> None:
     try:
         await app.initialize()
     except InvalidToken:
-        raise ConfigError("[telegram] token: rejected by Telegram (Unauthorized); check it, "
-                          "or TELEGRAM_BOT_TOKEN") from None
+        raise ConfigError(texts.config_error("[telegram] token", texts.CFG_TELEGRAM_TOKEN_REJECTED)) from None
     except NetworkError as e:
         raise _unreachable(config, e) from None
 
@@ -587,13 +586,16 @@ async def start_updater(app: Application, config: Config) -> None:
         else:
             await app.updater.start_polling(**kwargs)
     except BadRequest as e:  # setWebhook refused (a bad URL or port); BadRequest is a NetworkError too
-        raise ConfigError(f"[telegram] webhook_url: refused by Telegram ({e.message})") from None
+        raise ConfigError(texts.config_error("[telegram] webhook_url",
+                                             texts.cfg_refused_by_telegram(e.message))) from None
     except NetworkError as e:
         raise _unreachable(config, e) from None
     except TelegramError as e:
-        raise ConfigError(f"[telegram] token / webhook_url: refused by Telegram ({e.message})") from None
+        raise ConfigError(texts.config_error("[telegram] token / webhook_url",
+                                             texts.cfg_refused_by_telegram(e.message))) from None
     except OSError as e:
-        raise ConfigError(f"[telegram] port: cannot listen on {t.listen}:{t.port} ({e.strerror or e})") from None
+        raise ConfigError(texts.config_error("[telegram] port", texts.cfg_cannot_listen(t.listen, t.port,
+                                                                                     e.strerror or str(e)))) from None
     finally:
         ptb_log.removeFilter(_no_bootstrap_traceback)
 

@@ -81,8 +81,7 @@ class AuthRejected(ConfigError):
     """WeCom refused the bot_id/secret (run.py prints it as one line and exits with status 2)."""
 
     def __init__(self, errcode: str = "?") -> None:
-        super().__init__(f"[wecom] bot_id / secret: rejected by WeCom (errcode {errcode}); "
-                         "check them, or WECOM_BOT_SECRET")
+        super().__init__(texts.config_error("[wecom] bot_id / secret", texts.cfg_wecom_rejected(errcode)))
 
 
 def chat_key(chat_id: Any) -> str:

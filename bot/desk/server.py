@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from bot import texts
 from bot.config import ConfigError
 from bot.desk.app import build_app
 
@@ -70,7 +71,8 @@ class DeskServer:
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # raises DeskError
-                raise DeskError(f"[desk] could not listen on {self._config.host}:{self._config.port}")
+                raise DeskError(texts.config_error("[desk] port", texts.cfg_cannot_listen(self._config.host,
+                                                                                         self._config.port)))
             await asyncio.sleep(0.01)
         log.info("desk listening on %s:%d", self._config.host, self.port)
 
@@ -78,7 +80,8 @@ class DeskServer:
         try:
             await self._server.serve()
         except SystemExit:  # uvicorn exits when it cannot bind
-            raise DeskError(f"[desk] port: cannot listen on {self._config.host}:{self._config.port}") from None
+            raise DeskError(texts.config_error("[desk] port", texts.cfg_cannot_listen(self._config.host,
+                                                                                     self._config.port))) from None
 
     async def stop(self) -> None:
         """Stop accepting, finish requests under way and pending notifications, and end the task."""
