@@ -247,6 +247,17 @@ def parse_hhmm(value: str) -> time:
     return time(h, m)
 
 
+#: Keys whose values are never shown in an error message, even of the wrong type.
+_SECRET_WORDS = ("secret", "token", "password")
+
+
+class _Hidden:
+    """Stands for a secret's value in an error message."""
+
+    def __repr__(self) -> str:
+        return texts.CFG_HIDDEN_VALUE
+
+
 def _convert(key: str, ftype: Any, value: Any) -> Any:
     origin = get_origin(ftype)
     if origin is tuple:
@@ -255,12 +266,14 @@ def _convert(key: str, ftype: Any, value: Any) -> Any:
             raise _bad(key, texts.cfg_not_list(value))
         return tuple(_convert(f"{key}[{i}]", item_type, v) for i, v in enumerate(value))
     expected = {"str": str, "int": int, "bool": bool}[ftype if isinstance(ftype, str) else ftype.__name__]
+    # a token or secret mistyped (unquoted) is still a secret: never shown
+    shown = _Hidden() if any(word in key.rsplit(" ", 1)[-1] for word in _SECRET_WORDS) else value
     if expected is bool and not isinstance(value, bool):
-        raise _bad(key, texts.cfg_not_bool(value))
+        raise _bad(key, texts.cfg_not_bool(shown))
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise _bad(key, texts.cfg_not_whole_number(value))
+        raise _bad(key, texts.cfg_not_whole_number(shown))
     if expected is str and not isinstance(value, str):
-        raise _bad(key, texts.cfg_not_string(value))
+        raise _bad(key, texts.cfg_not_string(shown))
     return value
 
 

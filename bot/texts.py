@@ -201,6 +201,10 @@ def cfg_unknown_key(known: list[str]) -> str:
     return f"没有这个配置项（可用的有 {'、'.join(known)}）"
 
 
+#: What an error message shows instead of a token's or secret's value.
+CFG_HIDDEN_VALUE = "（密钥，不显示）"
+
+
 def cfg_not_list(value: object) -> str:
     return f'应为列表（方括号，如 ["a", "b"]），实际是 {value!r}'
 

@@ -58,7 +58,7 @@ def test_token_from_environment(tmp_path: Path) -> None:
         ('[bot]\nofficers = ["abc"]\n', "[bot] officers[0]", "应为整数，实际是 'abc'"),
         ('[telegram]\nmode = "carrier-pigeon"\n', "[telegram] mode",
          "只能是 'polling' 或 'webhook'，实际是 'carrier-pigeon'"),
-        ("[telegram]\ntoken = 5\n", "[telegram] token", "应为字符串，实际是 5"),
+        ("[telegram]\ntoken = 5\n", "[telegram] token", "应为字符串，实际是 （密钥，不显示）"),
         ('[telegram]\nport = "8443"\n', "[telegram] port", "应为整数，实际是 '8443'"),
         ("[telegram]\nport = 70000\n", "[telegram] port", "应在 1–65535 之间，实际是 70000"),
         ('[telegram]\napi_base_url = "ftp://x"\n', "[telegram] api_base_url",
@@ -87,6 +87,14 @@ def test_a_secret_in_the_wrong_form_is_not_shown(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         load(write(tmp_path, '[telegram]\nsecret_token = "top secret!"\n'), env={}, check_dirs=False)
     assert str(e.value) == "[telegram] secret_token：只能是 1–256 个 A-Z a-z 0-9 _ - 字符"
+
+
+@pytest.mark.parametrize("body", ["[telegram]\ntoken = 123456789\n", "[wecom]\nbot_id = \"b\"\nsecret = 987654321\n",
+                                  "[dingtalk]\nclient_id = \"c\"\nclient_secret = 555444333\n"])
+def test_a_secret_of_the_wrong_type_is_not_shown(tmp_path: Path, body: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        load(write(tmp_path, body), env={}, check_dirs=False)
+    assert "应为字符串" in str(e.value) and not any(d in str(e.value) for d in ("123456789", "987654321", "555444333"))
 
 
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
