@@ -1565,6 +1565,11 @@ def quiz_over(day: date) -> str:
     return f"这是 {day.month}月{day.day}日 的题目，已经结束了。发送 /quiz 查看今天的题目。"
 
 
+def quiz_poll_late(day: date) -> str:
+    """A vote in a day's poll after that day closed (its stop had not gone through yet): it does not count."""
+    return f"{day.month}月{day.day}日 的题目已经结束，这次投票不计成绩。发送 /quiz 查看今天的题目。"
+
+
 def quiz_not_an_answer(kind: str, options: int) -> str:
     letters = "、".join("ABCDEF"[:options])
     if kind == "judge":

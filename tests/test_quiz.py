@@ -364,10 +364,65 @@ async def test_the_day_closes_once_with_the_answer_for_the_group(four: Any) -> N
     svc.clock.t = datetime.combine(day + timedelta(days=1), datetime.min.time(), TZ)  # type: ignore[union-attr]
     await quiz_handlers.tick(svc)
     await quiz_handlers.tick(svc)
-    [close] = out.to(GROUP)
+    [stop, close] = out.to(GROUP)  # the poll is stopped first, then the answer revealed
+    assert [r["poll_id"] for r in stop.close_quizzes] == ["5001"] and stop.text == ""
     assert "答案揭晓" in close.text and "正确答案：B. 乙" in close.text
-    assert "本群 2 人作答，1 人答对（正确率 50%）" in close.text
-    assert [r["poll_id"] for r in close.close_quizzes] == ["5001"]
+    assert "本群 2 人作答，1 人答对（正确率 50%）" in close.text and close.close_quizzes == ()
+
+
+class FlakyStops(Outbox):
+    """svc.sender whose poll stops fail (DeliveryError, as on a network error or a 5xx) while `failing`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = True
+        self.stops: list[str] = []
+
+    async def __call__(self, reply: Reply) -> None:
+        if reply.close_quizzes:
+            self.stops += [r["poll_id"] for r in reply.close_quizzes]
+            if self.failing:
+                raise DeliveryError("Internal Server Error")
+        await super().__call__(reply)
+
+
+async def test_a_close_interrupted_before_the_stop_still_stops_the_poll(four: Any) -> None:
+    svc, _ = four
+    flaky = svc.senders["tg"] = FlakyStops()
+    flaky.failing = False
+    reply = await show_kind(svc, SINGLE)
+    day = svc.now().date()
+    assert reply.quiz is not None and reply.quiz.on_sent is not None
+    reply.quiz.on_sent({"platform": "tg", "poll_id": "5002", "message_id": 78})
+    assert quiz_handlers.Q.claim_close(svc, GROUP, day.isoformat())  # claimed, then killed before stopping
+    svc.clock.t = datetime.combine(day + timedelta(days=1), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    await quiz_handlers.tick(svc)
+    assert flaky.stops == ["5002"]
+    await quiz_handlers.tick(svc)
+    assert flaky.stops == ["5002"]  # stopped: never again
+
+
+async def test_a_poll_that_cannot_be_stopped_is_given_up_after_a_week(
+    four: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    svc, _ = four
+    flaky = svc.senders["tg"] = FlakyStops()
+    reply = await show_kind(svc, SINGLE)
+    day = svc.now().date()
+    assert reply.quiz is not None and reply.quiz.on_sent is not None
+    reply.quiz.on_sent({"platform": "tg", "poll_id": "5003", "message_id": 79})
+    svc.clock.t = datetime.combine(day + timedelta(days=1), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    for _ in range(12):  # backoff: 1, 2, 4 … minutes, then hourly
+        await quiz_handlers.tick(svc)
+        svc.clock.advance(minutes=70)  # type: ignore[union-attr]
+    tries = len(flaky.stops)
+    assert tries == 12 and "trying again" in caplog.text
+    svc.clock.t = datetime.combine(day + timedelta(days=9), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    with caplog.at_level(logging.WARNING):
+        await quiz_handlers.tick(svc)
+        await quiz_handlers.tick(svc)
+    assert len(flaky.stops) == tries and "gave up stopping the quiz poll" in caplog.text
+    assert quiz_handlers.Q.find_poll(svc, "tg", "5003") is None
 
 
 class CrashingOutbox(Outbox):

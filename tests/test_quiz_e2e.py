@@ -190,3 +190,78 @@ async def test_a_kill_right_after_sending_the_poll_never_sends_it_twice(tmp_path
         assert len(polls(api, GROUP)) == 1
         await tick_at(bot, at(DAY + timedelta(days=1), "08:00"))
         assert len(await api.wait_for("sendPoll", 2, chat_id=GROUP, ok=True)) == 2
+
+
+# --- the day's close when stopPoll fails ------------------------------------------------------------------
+
+
+def is_open(api: FakeBotAPI, poll: Call) -> bool:
+    return not api.poll(poll.result["poll"]["id"])["is_closed"]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_a_poll_whose_stop_failed_is_stopped_on_a_later_tick_and_late_votes_do_not_count(
+    tmp_path: Path, api: FakeBotAPI, status: int,
+) -> None:
+    async with running_bot(tmp_path, api=api, clock=Clock(at(DAY, "07:00"))) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await quizsub(bot)
+        await tick_at(bot, at(DAY, "08:00"))
+        [poll] = await api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+        await bot.handled(api.vote(GROUP, poll.result["message_id"], [1], user=ALICE))
+        api.inject("stopPoll", Fault.server_error(status), chat_id=GROUP)
+        mark = api.mark()
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 30))
+        [failed] = await api.wait_for("stopPoll", since=mark, chat_id=GROUP, ok=False)
+        [reveal] = await api.wait_for("sendMessage", since=mark, chat_id=GROUP, ok=True)
+        assert "答案揭晓" in reveal.text and "本群 1 人作答，1 人答对" in reveal.text  # the reveal is not held up
+        assert is_open(api, poll)
+        await bot.handled(api.vote(GROUP, poll.result["message_id"], [1], user=BOB))  # still open: a late vote
+        assert "还没有答题" in await bot.said("/myscore", user=BOB, chat_id=GROUP)  # counted nowhere
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 45))  # no hammering within the minute
+        assert len(api.find("stopPoll", since=mark, chat_id=GROUP)) == 1
+        mark = api.mark()
+        await tick_at(bot, at(DAY + timedelta(days=1), "01:00"))
+        await api.wait_for("stopPoll", since=mark, chat_id=GROUP, ok=True,
+                           message_id=poll.result["message_id"])
+        assert not is_open(api, poll)
+        assert api.find("sendMessage", since=mark, chat_id=GROUP) == []  # revealed once only
+        await tick_at(bot, at(DAY + timedelta(days=1), "02:00"))
+        assert len(api.find("stopPoll", chat_id=GROUP)) == 2  # stopped: never tried again
+
+
+async def test_a_failed_stop_is_retried_after_a_restart(tmp_path: Path, api: FakeBotAPI) -> None:
+    clock = Clock(at(DAY, "07:00"))
+    async with running_bot(tmp_path, api=api, clock=clock) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await quizsub(bot)
+        await tick_at(bot, at(DAY, "08:00"))
+        [poll] = await api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+        api.inject("stopPoll", Fault.server_error(503), chat_id=GROUP)
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 30))
+        await api.wait_for("stopPoll", chat_id=GROUP, ok=False)
+        assert is_open(api, poll)
+    clock.set(at(DAY + timedelta(days=1), "00:30"))
+    async with running_bot(tmp_path, api=api, clock=clock) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:30"))
+        await api.wait_for("stopPoll", chat_id=GROUP, ok=True, message_id=poll.result["message_id"])
+        assert not is_open(api, poll)
+        assert len([c for c in api.find("sendMessage", chat_id=GROUP, ok=True) if "答案揭晓" in c.text]) == 1
+
+
+async def test_a_vote_in_a_private_poll_after_the_close_is_refused(tg: RunningBot, tmp_path: Path) -> None:
+    use_bank(tg.services, tmp_path, [q(1), q(2)])
+    mark = tg.api.mark()
+    tg.api.push_message("/quiz", user=ALICE)
+    [poll] = await tg.api.wait_for("sendPoll", chat_id=ALICE.id, since=mark, ok=True)
+    tg.api.inject("stopPoll", Fault.server_error(500), chat_id=ALICE.id)
+    tg.clock.advance(days=1)
+    mark = tg.api.mark()
+    await quiz_handlers.tick(tg.services)
+    await tg.api.wait_for("stopPoll", chat_id=ALICE.id, since=mark, ok=False)
+    mark = tg.api.mark()
+    tg.api.vote(ALICE.id, poll.result["message_id"], [1], user=ALICE)
+    [note] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
+    assert note.text == texts.quiz_poll_late(DAY)
+    assert "还没有答题" in await tg.said("/myscore", user=ALICE)
