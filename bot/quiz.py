@@ -248,6 +248,8 @@ class Answered:
     right: bool
     letters: str
     streak: int
+    #: The question the counted answer was given to (for a repeat: that of the first answer).
+    qid: str = ""
 
 
 def record_answer(
@@ -268,8 +270,8 @@ def record_answer(
     def apply(doc: dict[str, Any]) -> Answered:
         days = doc.setdefault("days", {})
         if dd in days:
-            _qid, was, ok, _at = days[dd]
-            return Answered(False, bool(ok), was, doc.get("streak", 0))
+            was_qid, was, ok, _at = days[dd]
+            return Answered(False, bool(ok), was, doc.get("streak", 0), was_qid)
         days[dd] = [q.id, letters, 1 if right else 0, at.isoformat(timespec="seconds")]
         doc["name"] = name[:64]
         doc["answered"] = doc.get("answered", 0) + 1
@@ -285,7 +287,7 @@ def record_answer(
             doc["last_ok"] = day.isoformat()
         else:
             doc["streak"] = 0
-        return Answered(True, right, letters, doc["streak"])
+        return Answered(True, right, letters, doc["streak"], q.id)
 
     result: Answered = svc.store.quiz_score_update(chat_id, month, user_id, apply, new_score)
     return result

@@ -198,8 +198,40 @@ async def test_the_first_answer_counts(four: Any) -> None:
     await show_kind(svc, SINGLE, member(1))
     assert "回答错误" in text_of(await say(svc, pm(member(1), "答 A")))
     again = text_of(await say(svc, pm(member(1), "答 B")))
-    assert again == texts.quiz_already("A")
+    assert "你今天已经答过这道题了" in again and "你选的是：A. 甲" in again and "回答错误" in again
     assert "答对 0 / 1 题" in text_of(await say(svc, pm(member(1), "/myscore")))
+
+
+async def test_a_repeated_answer_shows_the_whole_first_choice_for_every_kind(four: Any) -> None:
+    svc, _ = four
+    await show_kind(svc, MULTI, member(1))
+    await say(svc, pm(member(1), "答 CA"))
+    again = text_of(await say(svc, pm(member(1), "答 B")))
+    assert "你选的是：A. 甲；C. 丙" in again and "回答正确" in again
+    await show_kind(svc, JUDGE, member(2))
+    await say(svc, pm(member(2), "答 对"))
+    assert "你选的是：对" in text_of(await say(svc, pm(member(2), "答 错")))
+
+
+async def test_a_repeated_answer_in_a_console_group(tmp_path: Path, clock: Clock) -> None:
+    """The console as an operator uses it: a group, a button pressed twice (the console user's private chat is
+    the terminal, so the choice is printed as sent there)."""
+    import io
+
+    from bot.adapters.console import ConsoleChat
+
+    svc, _ = services(tmp_path, clock, [q(1)])
+    out = io.StringIO()
+    chat = ConsoleChat(svc, out)
+    for line in (":group", "/quiz", ":2"):
+        await chat.handle_line(line)
+    start = len(out.getvalue())
+    await chat.handle_line(":3")
+    shown = out.getvalue()[start:]
+    group_lines = [line for line in shown.splitlines() if "已经答过" in line and "发往" not in line]
+    assert group_lines and texts.CONSOLE_USER_NAME in group_lines[0] and "乙" not in group_lines[0]
+    assert "你选的是：B. 乙" in shown
+    svc.close()
 
 
 async def test_plain_letters_are_answers_only_when_a_question_is_out(four: Any) -> None:
@@ -234,7 +266,9 @@ async def test_a_button_in_a_group_updates_the_question_and_tells_privately(four
     out.refuse.add(member(2))
     got = await say(svc, grp(member(2), data=reply.buttons[0][0].data))
     assert "已有 2 人作答" in got[0].text and got[1].text == texts.quiz_taken("张三", told=False)
-    assert text_of(await say(svc, grp(member(1), data=data))) == texts.quiz_already("B")
+    again = text_of(await say(svc, grp(member(1), data=data)))
+    assert "张三" in again and "已经答过" in again and "乙" not in again  # the choice went privately
+    assert "你选的是：B. 乙" in out.to(member(1))[-1].text
     svc.clock.advance(days=1)  # type: ignore[union-attr]
     assert text_of(await say(svc, grp(member(3), data=data))) == texts.quiz_over(MONDAY.date())
 
@@ -517,10 +551,11 @@ async def test_answers_and_scores_survive_a_reopen(tmp_path: Path, clock: Clock)
     await answer_today(svc, member(1), True, name="王五")
     await answer_today(svc, member(2), False, name="赵六")
     svc.close()
-    svc, _ = services(tmp_path, clock, [q(1), q(2)])
+    svc, out = services(tmp_path, clock, [q(1), q(2)])
     board = text_of(await say(svc, grp(member(2), "/rank")))
     assert "🥇 王五  答对 1 题" in board and "你：第 2 名，答对 0 / 1 题" in board
-    assert text_of(await say(svc, grp(member(1), "答 A"))) == texts.quiz_already("B")
+    assert "已经答过" in text_of(await say(svc, grp(member(1), "答 A")))
+    assert "你选的是：B. 乙" in out.to(member(1))[-1].text
     svc.close()
 
 

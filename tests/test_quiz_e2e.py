@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from e2e import ALICE, BOB, GROUP, Clock, RunningBot, running_bot
-from fakebotapi import Call, FakeBotAPI, Fault
+from fakebotapi import Call, FakeBotAPI, Fault, User
 from quiz_helpers import q, use_bank
 
 from bot import texts
@@ -110,8 +110,10 @@ async def test_multiple_answer_question_is_a_regular_poll_and_a_private_vote_get
     [verdict] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
     assert "回答正确" in verdict.text and "正确答案：A. 甲；C. 丙" in verdict.text
     tg.api.vote(ALICE.id, poll.result["message_id"], [], user=ALICE)  # retracted and voted again: first counts
+    mark = tg.api.mark()
     tg.api.vote(ALICE.id, poll.result["message_id"], [1], user=ALICE)
-    await tg.settled()
+    [note] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
+    assert "已经答过" in note.text and "你选的是：A. 甲；C. 丙" in note.text
     assert "答对 1 / 1 题" in await tg.said("/myscore", user=ALICE)
 
 
@@ -152,7 +154,30 @@ async def test_typed_answers_replying_to_the_poll_in_a_group(tg: RunningBot, tmp
     assert "回答正确" in private.text
     got = await tg.said("答 C", user=BOB, chat_id=GROUP, reply_to=mid)
     assert got == texts.quiz_taken("王五", told=False)
-    assert await tg.said("答 B", user=BOB, chat_id=GROUP, reply_to=mid) == texts.quiz_already("C")
+
+
+async def test_a_repeated_answer_in_a_group_says_who_already_answered_and_what_they_chose(
+    tg: RunningBot, tmp_path: Path,
+) -> None:
+    use_bank(tg.services, tmp_path, [q(1)])
+    tg.api.push_message("/quiz", user=ALICE, chat_id=GROUP, chat_title="工会群")
+    [poll] = await tg.api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+    mid = poll.result["message_id"]
+    tg.api.chat(ALICE.id)  # ALICE has a private chat with the bot; BOB and CAROL never started it
+    await tg.said("答 B", user=ALICE, chat_id=GROUP, reply_to=mid)
+    mark = tg.api.mark()
+    got = await tg.said("C", user=ALICE, chat_id=GROUP, reply_to=mid)  # a second answer, replying to the poll
+    assert "李四" in got and "已经答过" in got and "以第一次回答为准" in got
+    assert "乙" not in got and "私信" in got  # her choice is not shown to the group: it goes privately
+    [private] = tg.api.find("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
+    assert "你今天已经答过这道题了" in private.text and "你选的是：B. 乙" in private.text and "回答正确" in private.text
+    await tg.said("答 C", user=BOB, chat_id=GROUP, reply_to=mid)
+    got = await tg.said("答 B", user=BOB, chat_id=GROUP, reply_to=mid)  # no private chat: said in the group
+    assert "王五" in got and "已经答过" in got and "你选的是：C. 丙" in got and "错误" not in got
+    carol = User(2003, "赵六", "zhaoliu")
+    await tg.handled(tg.api.vote(GROUP, mid, [1], user=carol))  # the poll shows 乙 (no letter)
+    got = await tg.said("答 A", user=carol, chat_id=GROUP, reply_to=mid)
+    assert "赵六" in got and "你选的是：B. 乙" in got
 
 
 async def test_a_chat_may_have_both_pushes(tmp_path: Path, api: FakeBotAPI) -> None:

@@ -196,14 +196,14 @@ async def _answer(req: Request, svc: Services, day: date, q: Question, choice: t
                   ) -> list[Reply]:
     """Count the answer (the first of the day counts) and tell the member without spoiling it for the group."""
     done = Q.record_answer(svc, req.chat_id, req.user_id, req.user_name, day, q, choice, svc.now())
+    if not done.first:
+        return await _already(req, svc, q, done, via)
     if via == "poll":
         # Telegram shows a quiz poll's verdict itself; a 多选 (regular) poll's answer waits for the close,
         # except in a private chat, where nothing is spoilt by saying it now.
-        if done.first and req.is_private and q.kind == MULTI:
+        if req.is_private and q.kind == MULTI:
             return [Reply(texts.quiz_verdict(texts.quiz_header(day), q, done.letters, done.right, done.streak))]
         return []
-    if not done.first:
-        return [Reply(texts.quiz_already(done.letters))]
     verdict = texts.quiz_verdict(texts.quiz_header(day), q, done.letters, done.right, done.streak)
     if req.is_private:
         return [Reply(verdict)]
@@ -217,6 +217,20 @@ async def _answer(req: Request, svc: Services, day: date, q: Question, choice: t
             return replies
     replies.append(Reply(texts.quiz_taken(req.user_name, told)))
     return replies
+
+
+async def _already(req: Request, svc: Services, q: Question, done: Q.Answered, via: str) -> list[Reply]:
+    """A member's second answer of the day changes nothing: tell them what they chose first. In a group that goes
+    to them privately where the platform allows (the group learns only that it was them); otherwise the group
+    reply names their choice, never whether it was right."""
+    first_q = Q.bank(svc).get(done.qid) or (q if done.qid in ("", q.id) else None)
+    note = texts.quiz_already(first_q, done.letters, done.right)
+    if req.is_private:
+        return [Reply(note)]
+    told = await _tell_privately(svc, req.user_id, note)
+    if via == "poll":
+        return []  # a vote in a group's poll: nothing to the group
+    return [Reply(texts.quiz_already_in_group(req.user_name, told, first_q, done.letters))]
 
 
 async def _tell_privately(svc: Services, user_id: str, text: str) -> bool:
