@@ -241,6 +241,42 @@ async def test_plain_letters_are_answers_only_when_a_question_is_out(four: Any) 
     assert "搜索" not in text_of(await say(svc, pm(member(1), "答辩")))  # not an answer word + answer
 
 
+async def search_of(svc: Services, text: str) -> str:
+    """What `text` gets from a member with no question out: the ordinary search."""
+    return text_of(await say(svc, pm(member(8), text)))
+
+
+async def test_everyday_words_in_a_private_chat_stay_chat_while_a_question_is_out(four: Any) -> None:
+    svc, _ = four
+    await show_kind(svc, JUDGE, member(1))
+    for word in ("是", "yes", "好的", "Yes!", "no", "否", "y", "n", "t", "f", "ok", "对的", "是的"):
+        assert text_of(await say(svc, pm(member(1), word))) == await search_of(svc, word), word
+    assert "回答正确" in text_of(await say(svc, pm(member(1), "×")))  # 对/错/√/× answer a 判断 question
+    await show_kind(svc, SINGLE, member(2))
+    for word in ("对", "是", "错", "√", "yes"):  # not a 判断 question: chat, as before
+        assert text_of(await say(svc, pm(member(2), word))) == await search_of(svc, word), word
+    assert "回答正确" in text_of(await say(svc, pm(member(2), "b")))
+    assert "已经答过" in text_of(await say(svc, pm(member(2), "C")))  # a letter alone is still an answer
+    assert text_of(await say(svc, pm(member(2), "好的"))) == await search_of(svc, "好的")
+    await show_kind(svc, JUDGE, member(3))
+    assert "回答" in text_of(await say(svc, pm(member(3), "答 是")))  # with 答 in front it is meant as one
+
+
+async def test_an_addressed_everyday_word_in_a_group_is_a_search_and_the_flood_guard_agrees(four: Any) -> None:
+    from bot.flood import request_key
+
+    svc, _ = four
+    await show_kind(svc, JUDGE)
+    chat = grp(member(1), "@union_helper_bot 是")
+    chat.addressed = True
+    answer = grp(member(1), "@union_helper_bot 对")
+    answer.addressed = True
+    assert request_key(chat, svc) == ("search", "是") and request_key(answer, svc) is None
+    got = text_of(await say(svc, chat))
+    assert "回答" not in got and "已记下" not in got and "没看懂" not in got
+    assert text_of(await say(svc, answer)) == texts.quiz_taken("张三", told=True)
+
+
 async def test_in_a_group_the_verdict_goes_privately_and_chatter_is_ignored(four: Any) -> None:
     svc, out = four
     await show_kind(svc, SINGLE)

@@ -290,3 +290,14 @@ async def test_a_vote_in_a_private_poll_after_the_close_is_refused(tg: RunningBo
     [note] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
     assert note.text == texts.quiz_poll_late(DAY)
     assert "还没有答题" in await tg.said("/myscore", user=ALICE)
+
+
+async def test_in_a_private_chat_only_a_clear_answer_is_taken_as_one(tg: RunningBot, tmp_path: Path) -> None:
+    use_bank(tg.services, tmp_path, [q(1, "judge", (0,))])
+    mark = tg.api.mark()
+    tg.api.push_message("/quiz", user=ALICE)
+    await tg.api.wait_for("sendPoll", chat_id=ALICE.id, since=mark, ok=True)
+    for word in ("是", "yes", "好的"):
+        assert await tg.said(word, user=ALICE) == await tg.said(word, user=BOB), word  # a search, as before
+    got = await tg.said("对", user=ALICE)
+    assert "回答正确" in got and "正确答案：对" in got

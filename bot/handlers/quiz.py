@@ -123,18 +123,15 @@ async def answer_command(req: Request, svc: Services, args: str) -> list[Reply]:
 
 
 async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | None:
-    """A message that is only an answer (`B`, `ACD`, `2`, `对`, `答B`), in a private chat or addressed to the bot
-    in a group, while today's question is out in this chat; None (not an answer: the dispatcher goes on).
+    """A plain message that is an answer (bot.quiz.takes_as_answer: `答B` any time; `B`, `ACD`, `2`, or 对 / 错
+    for a 判断 question, only while today's question is out in this chat), in a private chat or addressed to the
+    bot in a group; None otherwise (the dispatcher goes on to the search).
 
-    The dispatcher's route hands it only such text, with the mention removed; never group chatter (对 / 错 are
-    everyday words)."""
-    if not Q.looks_like_answer(text):
-        return None
+    The dispatcher's route hands it only such text, with the mention removed; never group chatter."""
     day = svc.now().date()
-    shown = _shown(svc, req.chat_id, day)
-    if not shown and Q.is_bare_answer(text):
-        return None  # a bare B or 对 with no question out is no answer (答B is: it is told there is none)
-    return await _typed(req, svc, text, day, shown)
+    if not Q.takes_as_answer(svc, req.chat_id, text, day):
+        return None
+    return await _typed(req, svc, text, day, _shown(svc, req.chat_id, day))
 
 
 def _shown(svc: Services, chat_id: str, day: date) -> bool:
