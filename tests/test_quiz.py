@@ -226,7 +226,13 @@ async def test_a_repeated_answer_in_a_console_group(tmp_path: Path, clock: Clock
     for line in (":group", "/quiz", ":2"):
         await chat.handle_line(line)
     start = len(out.getvalue())
-    await chat.handle_line(":3")
+    await chat.handle_line(":3")  # pressed again: the choice is told privately, the group sees nothing
+    shown = out.getvalue()[start:]
+    assert [line for line in shown.splitlines() if line.strip()] == [
+        texts.console_sent_to(chat.qualified_user) + "你今天已经答过这道题了，你选的是：B. 乙（回答正确 ✅）。",
+        "每人每天以第一次回答为准，再次作答不计分。"]
+    start = len(out.getvalue())
+    await chat.handle_line("@union_helper_bot C")  # typed again in the group: who, not what
     shown = out.getvalue()[start:]
     group_lines = [line for line in shown.splitlines() if "已经答过" in line and "发往" not in line]
     assert group_lines and texts.CONSOLE_USER_NAME in group_lines[0] and "乙" not in group_lines[0]
@@ -302,9 +308,10 @@ async def test_a_button_in_a_group_updates_the_question_and_tells_privately(four
     out.refuse.add(member(2))
     got = await say(svc, grp(member(2), data=reply.buttons[0][0].data))
     assert "已有 2 人作答" in got[0].text and got[1].text == texts.quiz_taken("张三", told=False)
-    again = text_of(await say(svc, grp(member(1), data=data)))
-    assert "张三" in again and "已经答过" in again and "乙" not in again  # the choice went privately
+    assert await say(svc, grp(member(1), data=data)) == []  # a second click: told privately, the group sees nothing
     assert "你选的是：B. 乙" in out.to(member(1))[-1].text
+    again = text_of(await say(svc, grp(member(2), data=data)))  # no private chat: said in the group
+    assert "张三" in again and "你选的是：A. 甲" in again and "正确" not in again and "错误" not in again
     svc.clock.advance(days=1)  # type: ignore[union-attr]
     assert text_of(await say(svc, grp(member(3), data=data))) == texts.quiz_over(MONDAY.date())
 

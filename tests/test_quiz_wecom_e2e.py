@@ -120,8 +120,9 @@ async def test_a_repeated_answer_in_a_group_names_the_member_and_tells_the_choic
     await wc.server.click(keys["A"], card["task_id"], userid="zhangsan", chatid=GROUP)  # a second click
     [private] = await wc.server.wait_for("aibot_send_msg", since=mark, chatid="zhangsan")
     assert "你今天已经答过这道题了" in private.content and "你选的是：B. 乙" in private.content
-    [note] = await wc.server.wait_for("aibot_send_msg", since=mark, chatid=GROUP)
-    assert "zhangsan" in note.content and "已经答过" in note.content and "乙" not in note.content
+    [reply] = await wc.say("答 A", chatid=GROUP, userid="zhangsan")  # typed again in the group
+    assert "zhangsan" in reply.content and "已经答过" in reply.content and "乙" not in reply.content
+    assert not [f for f in wc.server.find("aibot_send_msg", since=mark, chatid=GROUP)]  # the click: nothing there
     await wc.say("答 C", chatid=GROUP, userid="lisi")
     [reply] = await wc.say("A", chatid=GROUP, userid="lisi")
     assert "lisi" in reply.content and "已经答过" in reply.content and "你选的是：C. 丙" in reply.content
