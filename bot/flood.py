@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.commands import route
 from bot.core import Button, Reply, Request
-from bot.quiz import looks_like_answer
+from bot.quiz import takes_as_answer
 from bot.table import get_flow
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ def request_key(req: Request, svc: Services) -> Key | None:
         kind = READS.get(r.command.name)
         return (kind, normalise(r.args) if kind in _WITH_ARGS else "") if kind else None
     if r.kind == "text":  # `@bot 集体合同`: a search -- but `@bot B` is a member's own quiz answer, never covered
-        return None if looks_like_answer(r.args) else ("search", normalise(r.args))
+        answer = takes_as_answer(svc, req.chat_id, r.args, svc.now().date())  # decided as the quiz's hook does
+        return None if answer else ("search", normalise(r.args))
     return None
 
 

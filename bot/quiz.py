@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 #: Shown/closed day records older than this are pruned from a chat's document.
 KEEP_DAYS = 40
-#: A bare answer: letters (A, ACD, "A C D"), an option number (1-6) or a 对/错 word.
+#: A bare answer: letters (A, ACD, "A C D") or an option number (1-6).
 _BARE = re.compile(r"^\s*(?:[A-Fa-f](?:[\s,，、]*[A-Fa-f]){0,5}|[1-6])\s*[.。!！]?\s*$")
 #: `答 B`, `答案：ACD`, `回答 对`: the answer words members type first (input vocabulary).
 ANSWER_WORDS = ("答案", "回答", "作答", "答")
@@ -175,15 +175,34 @@ def mark_closed(svc: Services, chat_id: str, day: str) -> None:
 
 
 def is_bare_answer(text: str) -> bool:
-    """"B", "acd", "A C D", "2", "对", "错误", "√" (a whole message that can only be an answer)."""
+    """"B", "acd", "A C D", "2", "对", "错误", "√", "是" (what may follow 答: any way of writing an answer)."""
     text = unicodedata.normalize("NFKC", text).strip()
     return bool(_BARE.match(text)) or B.judge_value(text) is not None
 
 
-def looks_like_answer(text: str) -> bool:
-    """A whole message that is an answer and nothing else: `B`, `对`, `答B`, `答案：ACD`."""
+def _plain_form(text: str, q: Question | None) -> bool:
+    """A message without 答 in front that is clearly an answer to `q`: option letters (or an option number) for
+    a choice question, a 对/错 word of TYPED_TRUE / TYPED_FALSE for 判断 (either, when the question is unknown)."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    letters = q is None or q.kind != JUDGE
+    judge = q is None or q.kind == JUDGE
+    return (letters and bool(_BARE.match(text))) or (judge and B.is_typed_judge_word(text))
+
+
+def takes_as_answer(svc: Services, chat_id: str, text: str, day: date) -> bool:
+    """Whether a plain message in a private chat (or addressed to the bot in a group) is a quiz answer; else it is
+    ordinary text (a search). `答 B` / `答案：ACD` / `答 是` are meant as answers whenever they come (without a
+    question out they are told so); anything else only while the day's question is out in this chat and the whole
+    message is clearly an answer to it (`_plain_form`): 是, yes, 好的 stay chat, and so do 对 / 错 unless the
+    question is a 判断 one."""
     rest = strip_answer_word(text)
-    return is_bare_answer(text) or (rest != text.strip() and is_bare_answer(rest))
+    if rest != text.strip():
+        return is_bare_answer(rest)
+    doc = svc.store.quiz_doc(chat_id) or {}
+    key = day.isoformat()
+    if key not in doc.get("shown", {}) or key in doc.get("closed", {}):
+        return False
+    return _plain_form(text, today_question(svc, chat_id, day))
 
 
 def strip_answer_word(text: str) -> str:
@@ -248,6 +267,8 @@ class Answered:
     right: bool
     letters: str
     streak: int
+    #: The question the counted answer was given to (for a repeat: that of the first answer).
+    qid: str = ""
 
 
 def record_answer(
@@ -268,8 +289,8 @@ def record_answer(
     def apply(doc: dict[str, Any]) -> Answered:
         days = doc.setdefault("days", {})
         if dd in days:
-            _qid, was, ok, _at = days[dd]
-            return Answered(False, bool(ok), was, doc.get("streak", 0))
+            was_qid, was, ok, _at = days[dd]
+            return Answered(False, bool(ok), was, doc.get("streak", 0), was_qid)
         days[dd] = [q.id, letters, 1 if right else 0, at.isoformat(timespec="seconds")]
         doc["name"] = name[:64]
         doc["answered"] = doc.get("answered", 0) + 1
@@ -285,7 +306,7 @@ def record_answer(
             doc["last_ok"] = day.isoformat()
         else:
             doc["streak"] = 0
-        return Answered(True, right, letters, doc["streak"])
+        return Answered(True, right, letters, doc["streak"], q.id)
 
     result: Answered = svc.store.quiz_score_update(chat_id, month, user_id, apply, new_score)
     return result

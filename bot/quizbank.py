@@ -55,6 +55,10 @@ _KIND_WORDS: dict[str, str] = {
 #: Words for 对 and 错 (the answer of a 判断 question, in a bank or typed by a member).
 TRUE_WORDS = ("对", "正确", "√", "✓", "✔", "是", "T", "TRUE", "Y", "YES", "V")
 FALSE_WORDS = ("错", "错误", "×", "✗", "✘", "X", "否", "F", "FALSE", "N", "NO")
+#: The 对/错 words a member's message may be on its own, without 答 in front (bot.quiz.takes_as_answer): not 是 / 否 /
+#: yes / no / T / F, which are everyday chat (答 是 still counts).
+TYPED_TRUE = ("对", "正确", "√", "✓", "✔")
+TYPED_FALSE = ("错", "错误", "×", "✗", "✘")
 _SEPARATORS = re.compile(r"[\s,，、;；/|+]+")
 _PUNCT_EDGES = " \t\r\n\u3000.。:："
 
@@ -150,6 +154,11 @@ def judge_value(text: str) -> bool | None:
     if word in FALSE_WORDS:
         return False
     return None
+
+
+def is_typed_judge_word(text: str) -> bool:
+    """对 / 错 / √ / × … (TYPED_TRUE, TYPED_FALSE): a 判断 answer a member may send on its own."""
+    return _word(text) in TYPED_TRUE + TYPED_FALSE
 
 
 def parse_letters(text: str) -> str | None:

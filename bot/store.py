@@ -772,7 +772,8 @@ class Store:
     #     and that member's answers by day, so an answer is one small durable write that keeps both consistent,
     #     and a ranking reads one chat-month's documents through an in-memory index, never the whole table.
     # "quiz_polls": one document per native poll sent (platform reference -> chat, day, question), so a vote
-    #     finds its chat and the day's close stops the polls.
+    #     finds its chat and the day's close stops the polls; kept until the poll is stopped (a stop that failed
+    #     is retried from here, across restarts: "stop_tries", "stop_retry_at").
     QUIZ_CHATS = "quiz_chats"
     QUIZ_SCORES = "quiz_scores"
     QUIZ_POLLS = "quiz_polls"
@@ -862,11 +863,21 @@ class Store:
             live = self._engine.tables.get(self.QUIZ_POLLS, {}).values()
             return [_clone(d) for d in live if d.get("chat_id") == chat_id and d.get("day") == day]
 
-    def quiz_polls_drop(self, chat_id: str, before: str) -> int:
-        """Forget a chat's polls of days before `before` (they are closed); how many."""
+    def quiz_polls_before(self, day: str) -> list[dict[str, Any]]:
+        """The polls of every chat sent for days before `day` (each is dropped once it is stopped)."""
         with self.lock:
-            return len(self.db.table(self.QUIZ_POLLS).remove(
-                (Query().chat_id == chat_id) & (Query().day < before)))
+            live = self._engine.tables.get(self.QUIZ_POLLS, {}).values()
+            return [_clone(d) for d in live if str(d.get("day", "")) < day]
+
+    def quiz_poll_set(self, ref: str, fields: dict[str, Any]) -> None:
+        """Update the poll record `ref` with `fields` (e.g. when its stop is retried); one durable write."""
+        with self.lock:
+            self.db.table(self.QUIZ_POLLS).update(_clone(fields), Query().ref == ref)
+
+    def quiz_poll_drop(self, ref: str) -> None:
+        """Forget the poll record `ref` (stopped, or no longer stoppable)."""
+        with self.lock:
+            self.db.table(self.QUIZ_POLLS).remove(Query().ref == ref)
 
     def quiz_move(self, old_id: str, new_id: str) -> bool:
         """A group got a new id: move its quiz document (merging day records), scores and polls; False if none."""

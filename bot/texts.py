@@ -1709,8 +1709,30 @@ def quiz_verdict(header: str, q: object, letters: str, right: bool, streak: int)
     return "\n".join(lines)
 
 
-def quiz_already(letters: str) -> str:
-    return f"你今天已经答过这道题了（你的答案：{escape(letters)}），以第一次回答为准。"
+def quiz_choice(q: object | None, letters: str) -> str:
+    """A member's answer as they saw the options: "B. 乙", "A. 甲；C. 丙", or 对 / 错 for 判断 (a Telegram poll
+    shows option texts without letters, so both are given). Escaped."""
+    if q is None or q.kind == "judge":  # type: ignore[attr-defined]
+        return escape(letters)
+    opts = q.choices  # type: ignore[attr-defined]
+    return "；".join(f"{c}. {escape(opts['ABCDEF'.index(c)])}" if c in "ABCDEF"[:len(opts)] else escape(c)
+                    for c in letters)
+
+
+def quiz_already(q: object | None, letters: str, right: bool) -> str:
+    """A repeated answer, told to the member alone (their private chat): what they chose first, and whether it
+    was right."""
+    verdict = "回答正确 ✅" if right else "回答错误 ❌"
+    return (f"你今天已经答过这道题了，你选的是：{quiz_choice(q, letters)}（{verdict}）。\n"
+            "每人每天以第一次回答为准，再次作答不计分。")
+
+
+def quiz_already_in_group(name: str, told: bool, q: object | None, letters: str) -> str:
+    """A repeated answer in a group: who it was and, unless it was just sent to them privately, what they chose
+    first (never right or wrong: that would spoil the question for the others before the day closes)."""
+    if told:
+        return f"{escape(name)} 今天已经答过这道题了，以第一次回答为准；你第一次的答案已私信发给你。"
+    return f"{escape(name)} 今天已经答过这道题了，以第一次回答为准（你选的是：{quiz_choice(q, letters)}）。"
 
 
 def quiz_taken(name: str, told: bool) -> str:
@@ -1728,6 +1750,11 @@ def quiz_card_progress(header: str, answered: int) -> str:
 
 def quiz_over(day: date) -> str:
     return f"这是 {day.month}月{day.day}日 的题目，已经结束了。发送 /quiz 查看今天的题目。"
+
+
+def quiz_poll_late(day: date) -> str:
+    """A vote in a day's poll after that day closed (its stop had not gone through yet): it does not count."""
+    return f"{day.month}月{day.day}日 的题目已经结束，这次投票不计成绩。发送 /quiz 查看今天的题目。"
 
 
 def quiz_not_an_answer(kind: str, options: int) -> str:

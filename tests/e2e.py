@@ -84,6 +84,20 @@ class RunningBot:
         """Wait until every update the bot has taken in was handled (chats run concurrently: issue 10)."""
         await asyncio.wait_for(self.app.bot_data["updates"].join(), timeout)
 
+    async def handled(self, update: dict[str, Any], timeout: float = 5.0) -> None:
+        """Wait until the bot took in `update` (a long-polling bot confirms it with its next getUpdates offset) and
+        has handled it: for updates that answer nothing, such as a poll vote after the close."""
+        assert self.mode == "polling" and self.api._cond is not None
+        uid = update["update_id"]
+
+        def fetched() -> bool:
+            return any(c.method == "getUpdates" and int(c.params.get("offset") or 0) > uid for c in self.api.calls)
+
+        async with self.api._cond:
+            await asyncio.wait_for(self.api._cond.wait_for(fetched), timeout)
+        await asyncio.wait_for(self.app.update_queue.join(), timeout)
+        await self.settled(timeout)
+
     async def said(self, text: str, **kw: Any) -> str:
         """The text of the one reply to `text` (all replies joined if several were asked for)."""
         return "\n".join(c.text for c in await self.say(text, **kw))

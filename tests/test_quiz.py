@@ -198,8 +198,46 @@ async def test_the_first_answer_counts(four: Any) -> None:
     await show_kind(svc, SINGLE, member(1))
     assert "回答错误" in text_of(await say(svc, pm(member(1), "答 A")))
     again = text_of(await say(svc, pm(member(1), "答 B")))
-    assert again == texts.quiz_already("A")
+    assert "你今天已经答过这道题了" in again and "你选的是：A. 甲" in again and "回答错误" in again
     assert "答对 0 / 1 题" in text_of(await say(svc, pm(member(1), "/myscore")))
+
+
+async def test_a_repeated_answer_shows_the_whole_first_choice_for_every_kind(four: Any) -> None:
+    svc, _ = four
+    await show_kind(svc, MULTI, member(1))
+    await say(svc, pm(member(1), "答 CA"))
+    again = text_of(await say(svc, pm(member(1), "答 B")))
+    assert "你选的是：A. 甲；C. 丙" in again and "回答正确" in again
+    await show_kind(svc, JUDGE, member(2))
+    await say(svc, pm(member(2), "答 对"))
+    assert "你选的是：对" in text_of(await say(svc, pm(member(2), "答 错")))
+
+
+async def test_a_repeated_answer_in_a_console_group(tmp_path: Path, clock: Clock) -> None:
+    """The console as an operator uses it: a group, a button pressed twice (the console user's private chat is
+    the terminal, so the choice is printed as sent there)."""
+    import io
+
+    from bot.adapters.console import ConsoleChat
+
+    svc, _ = services(tmp_path, clock, [q(1)])
+    out = io.StringIO()
+    chat = ConsoleChat(svc, out)
+    for line in (":group", "/quiz", ":2"):
+        await chat.handle_line(line)
+    start = len(out.getvalue())
+    await chat.handle_line(":3")  # pressed again: the choice is told privately, the group sees nothing
+    shown = out.getvalue()[start:]
+    assert [line for line in shown.splitlines() if line.strip()] == [
+        texts.console_sent_to(chat.qualified_user) + "你今天已经答过这道题了，你选的是：B. 乙（回答正确 ✅）。",
+        "每人每天以第一次回答为准，再次作答不计分。"]
+    start = len(out.getvalue())
+    await chat.handle_line("@union_helper_bot C")  # typed again in the group: who, not what
+    shown = out.getvalue()[start:]
+    group_lines = [line for line in shown.splitlines() if "已经答过" in line and "发往" not in line]
+    assert group_lines and texts.CONSOLE_USER_NAME in group_lines[0] and "乙" not in group_lines[0]
+    assert "你选的是：B. 乙" in shown
+    svc.close()
 
 
 async def test_plain_letters_are_answers_only_when_a_question_is_out(four: Any) -> None:
@@ -207,6 +245,42 @@ async def test_plain_letters_are_answers_only_when_a_question_is_out(four: Any) 
     assert "回答" not in text_of(await say(svc, pm(member(1), "B")))  # no question yet: an ordinary search
     assert text_of(await say(svc, pm(member(1), "答 B"))) == texts.QUIZ_NOT_SHOWN
     assert "搜索" not in text_of(await say(svc, pm(member(1), "答辩")))  # not an answer word + answer
+
+
+async def search_of(svc: Services, text: str) -> str:
+    """What `text` gets from a member with no question out: the ordinary search."""
+    return text_of(await say(svc, pm(member(8), text)))
+
+
+async def test_everyday_words_in_a_private_chat_stay_chat_while_a_question_is_out(four: Any) -> None:
+    svc, _ = four
+    await show_kind(svc, JUDGE, member(1))
+    for word in ("是", "yes", "好的", "Yes!", "no", "否", "y", "n", "t", "f", "ok", "对的", "是的"):
+        assert text_of(await say(svc, pm(member(1), word))) == await search_of(svc, word), word
+    assert "回答正确" in text_of(await say(svc, pm(member(1), "×")))  # 对/错/√/× answer a 判断 question
+    await show_kind(svc, SINGLE, member(2))
+    for word in ("对", "是", "错", "√", "yes"):  # not a 判断 question: chat, as before
+        assert text_of(await say(svc, pm(member(2), word))) == await search_of(svc, word), word
+    assert "回答正确" in text_of(await say(svc, pm(member(2), "b")))
+    assert "已经答过" in text_of(await say(svc, pm(member(2), "C")))  # a letter alone is still an answer
+    assert text_of(await say(svc, pm(member(2), "好的"))) == await search_of(svc, "好的")
+    await show_kind(svc, JUDGE, member(3))
+    assert "回答" in text_of(await say(svc, pm(member(3), "答 是")))  # with 答 in front it is meant as one
+
+
+async def test_an_addressed_everyday_word_in_a_group_is_a_search_and_the_flood_guard_agrees(four: Any) -> None:
+    from bot.flood import request_key
+
+    svc, _ = four
+    await show_kind(svc, JUDGE)
+    chat = grp(member(1), "@union_helper_bot 是")
+    chat.addressed = True
+    answer = grp(member(1), "@union_helper_bot 对")
+    answer.addressed = True
+    assert request_key(chat, svc) == ("search", "是") and request_key(answer, svc) is None
+    got = text_of(await say(svc, chat))
+    assert "回答" not in got and "已记下" not in got and "没看懂" not in got
+    assert text_of(await say(svc, answer)) == texts.quiz_taken("张三", told=True)
 
 
 async def test_in_a_group_the_verdict_goes_privately_and_chatter_is_ignored(four: Any) -> None:
@@ -234,7 +308,10 @@ async def test_a_button_in_a_group_updates_the_question_and_tells_privately(four
     out.refuse.add(member(2))
     got = await say(svc, grp(member(2), data=reply.buttons[0][0].data))
     assert "已有 2 人作答" in got[0].text and got[1].text == texts.quiz_taken("张三", told=False)
-    assert text_of(await say(svc, grp(member(1), data=data))) == texts.quiz_already("B")
+    assert await say(svc, grp(member(1), data=data)) == []  # a second click: told privately, the group sees nothing
+    assert "你选的是：B. 乙" in out.to(member(1))[-1].text
+    again = text_of(await say(svc, grp(member(2), data=data)))  # no private chat: said in the group
+    assert "张三" in again and "你选的是：A. 甲" in again and "正确" not in again and "错误" not in again
     svc.clock.advance(days=1)  # type: ignore[union-attr]
     assert text_of(await say(svc, grp(member(3), data=data))) == texts.quiz_over(MONDAY.date())
 
@@ -364,10 +441,65 @@ async def test_the_day_closes_once_with_the_answer_for_the_group(four: Any) -> N
     svc.clock.t = datetime.combine(day + timedelta(days=1), datetime.min.time(), TZ)  # type: ignore[union-attr]
     await quiz_handlers.tick(svc)
     await quiz_handlers.tick(svc)
-    [close] = out.to(GROUP)
+    [stop, close] = out.to(GROUP)  # the poll is stopped first, then the answer revealed
+    assert [r["poll_id"] for r in stop.close_quizzes] == ["5001"] and stop.text == ""
     assert "答案揭晓" in close.text and "正确答案：B. 乙" in close.text
-    assert "本群 2 人作答，1 人答对（正确率 50%）" in close.text
-    assert [r["poll_id"] for r in close.close_quizzes] == ["5001"]
+    assert "本群 2 人作答，1 人答对（正确率 50%）" in close.text and close.close_quizzes == ()
+
+
+class FlakyStops(Outbox):
+    """svc.sender whose poll stops fail (DeliveryError, as on a network error or a 5xx) while `failing`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = True
+        self.stops: list[str] = []
+
+    async def __call__(self, reply: Reply) -> None:
+        if reply.close_quizzes:
+            self.stops += [r["poll_id"] for r in reply.close_quizzes]
+            if self.failing:
+                raise DeliveryError("Internal Server Error")
+        await super().__call__(reply)
+
+
+async def test_a_close_interrupted_before_the_stop_still_stops_the_poll(four: Any) -> None:
+    svc, _ = four
+    flaky = svc.senders["tg"] = FlakyStops()
+    flaky.failing = False
+    reply = await show_kind(svc, SINGLE)
+    day = svc.now().date()
+    assert reply.quiz is not None and reply.quiz.on_sent is not None
+    reply.quiz.on_sent({"platform": "tg", "poll_id": "5002", "message_id": 78})
+    assert quiz_handlers.Q.claim_close(svc, GROUP, day.isoformat())  # claimed, then killed before stopping
+    svc.clock.t = datetime.combine(day + timedelta(days=1), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    await quiz_handlers.tick(svc)
+    assert flaky.stops == ["5002"]
+    await quiz_handlers.tick(svc)
+    assert flaky.stops == ["5002"]  # stopped: never again
+
+
+async def test_a_poll_that_cannot_be_stopped_is_given_up_after_a_week(
+    four: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    svc, _ = four
+    flaky = svc.senders["tg"] = FlakyStops()
+    reply = await show_kind(svc, SINGLE)
+    day = svc.now().date()
+    assert reply.quiz is not None and reply.quiz.on_sent is not None
+    reply.quiz.on_sent({"platform": "tg", "poll_id": "5003", "message_id": 79})
+    svc.clock.t = datetime.combine(day + timedelta(days=1), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    for _ in range(12):  # backoff: 1, 2, 4 … minutes, then hourly
+        await quiz_handlers.tick(svc)
+        svc.clock.advance(minutes=70)  # type: ignore[union-attr]
+    tries = len(flaky.stops)
+    assert tries == 12 and "trying again" in caplog.text
+    svc.clock.t = datetime.combine(day + timedelta(days=9), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    with caplog.at_level(logging.WARNING):
+        await quiz_handlers.tick(svc)
+        await quiz_handlers.tick(svc)
+    assert len(flaky.stops) == tries and "gave up stopping the quiz poll" in caplog.text
+    assert quiz_handlers.Q.find_poll(svc, "tg", "5003") is None
 
 
 class CrashingOutbox(Outbox):
@@ -462,10 +594,11 @@ async def test_answers_and_scores_survive_a_reopen(tmp_path: Path, clock: Clock)
     await answer_today(svc, member(1), True, name="王五")
     await answer_today(svc, member(2), False, name="赵六")
     svc.close()
-    svc, _ = services(tmp_path, clock, [q(1), q(2)])
+    svc, out = services(tmp_path, clock, [q(1), q(2)])
     board = text_of(await say(svc, grp(member(2), "/rank")))
     assert "🥇 王五  答对 1 题" in board and "你：第 2 名，答对 0 / 1 题" in board
-    assert text_of(await say(svc, grp(member(1), "答 A"))) == texts.quiz_already("B")
+    assert "已经答过" in text_of(await say(svc, grp(member(1), "答 A")))
+    assert "你选的是：B. 乙" in out.to(member(1))[-1].text
     svc.close()
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from e2e import ALICE, BOB, GROUP, Clock, RunningBot, running_bot
-from fakebotapi import Call, FakeBotAPI, Fault
+from fakebotapi import Call, FakeBotAPI, Fault, User
 from quiz_helpers import q, use_bank
 
 from bot import texts
@@ -110,8 +110,10 @@ async def test_multiple_answer_question_is_a_regular_poll_and_a_private_vote_get
     [verdict] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
     assert "回答正确" in verdict.text and "正确答案：A. 甲；C. 丙" in verdict.text
     tg.api.vote(ALICE.id, poll.result["message_id"], [], user=ALICE)  # retracted and voted again: first counts
+    mark = tg.api.mark()
     tg.api.vote(ALICE.id, poll.result["message_id"], [1], user=ALICE)
-    await tg.settled()
+    [note] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
+    assert "已经答过" in note.text and "你选的是：A. 甲；C. 丙" in note.text
     assert "答对 1 / 1 题" in await tg.said("/myscore", user=ALICE)
 
 
@@ -152,7 +154,30 @@ async def test_typed_answers_replying_to_the_poll_in_a_group(tg: RunningBot, tmp
     assert "回答正确" in private.text
     got = await tg.said("答 C", user=BOB, chat_id=GROUP, reply_to=mid)
     assert got == texts.quiz_taken("王五", told=False)
-    assert await tg.said("答 B", user=BOB, chat_id=GROUP, reply_to=mid) == texts.quiz_already("C")
+
+
+async def test_a_repeated_answer_in_a_group_says_who_already_answered_and_what_they_chose(
+    tg: RunningBot, tmp_path: Path,
+) -> None:
+    use_bank(tg.services, tmp_path, [q(1)])
+    tg.api.push_message("/quiz", user=ALICE, chat_id=GROUP, chat_title="工会群")
+    [poll] = await tg.api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+    mid = poll.result["message_id"]
+    tg.api.chat(ALICE.id)  # ALICE has a private chat with the bot; BOB and CAROL never started it
+    await tg.said("答 B", user=ALICE, chat_id=GROUP, reply_to=mid)
+    mark = tg.api.mark()
+    got = await tg.said("C", user=ALICE, chat_id=GROUP, reply_to=mid)  # a second answer, replying to the poll
+    assert "李四" in got and "已经答过" in got and "以第一次回答为准" in got
+    assert "乙" not in got and "私信" in got  # her choice is not shown to the group: it goes privately
+    [private] = tg.api.find("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
+    assert "你今天已经答过这道题了" in private.text and "你选的是：B. 乙" in private.text and "回答正确" in private.text
+    await tg.said("答 C", user=BOB, chat_id=GROUP, reply_to=mid)
+    got = await tg.said("答 B", user=BOB, chat_id=GROUP, reply_to=mid)  # no private chat: said in the group
+    assert "王五" in got and "已经答过" in got and "你选的是：C. 丙" in got and "错误" not in got
+    carol = User(2003, "赵六", "zhaoliu")
+    await tg.handled(tg.api.vote(GROUP, mid, [1], user=carol))  # the poll shows 乙 (no letter)
+    got = await tg.said("答 A", user=carol, chat_id=GROUP, reply_to=mid)
+    assert "赵六" in got and "你选的是：B. 乙" in got
 
 
 async def test_a_chat_may_have_both_pushes(tmp_path: Path, api: FakeBotAPI) -> None:
@@ -190,3 +215,89 @@ async def test_a_kill_right_after_sending_the_poll_never_sends_it_twice(tmp_path
         assert len(polls(api, GROUP)) == 1
         await tick_at(bot, at(DAY + timedelta(days=1), "08:00"))
         assert len(await api.wait_for("sendPoll", 2, chat_id=GROUP, ok=True)) == 2
+
+
+# --- the day's close when stopPoll fails ------------------------------------------------------------------
+
+
+def is_open(api: FakeBotAPI, poll: Call) -> bool:
+    return not api.poll(poll.result["poll"]["id"])["is_closed"]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_a_poll_whose_stop_failed_is_stopped_on_a_later_tick_and_late_votes_do_not_count(
+    tmp_path: Path, api: FakeBotAPI, status: int,
+) -> None:
+    async with running_bot(tmp_path, api=api, clock=Clock(at(DAY, "07:00"))) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await quizsub(bot)
+        await tick_at(bot, at(DAY, "08:00"))
+        [poll] = await api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+        await bot.handled(api.vote(GROUP, poll.result["message_id"], [1], user=ALICE))
+        api.inject("stopPoll", Fault.server_error(status), chat_id=GROUP)
+        mark = api.mark()
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 30))
+        [failed] = await api.wait_for("stopPoll", since=mark, chat_id=GROUP, ok=False)
+        [reveal] = await api.wait_for("sendMessage", since=mark, chat_id=GROUP, ok=True)
+        assert "答案揭晓" in reveal.text and "本群 1 人作答，1 人答对" in reveal.text  # the reveal is not held up
+        assert is_open(api, poll)
+        await bot.handled(api.vote(GROUP, poll.result["message_id"], [1], user=BOB))  # still open: a late vote
+        assert "还没有答题" in await bot.said("/myscore", user=BOB, chat_id=GROUP)  # counted nowhere
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 45))  # no hammering within the minute
+        assert len(api.find("stopPoll", since=mark, chat_id=GROUP)) == 1
+        mark = api.mark()
+        await tick_at(bot, at(DAY + timedelta(days=1), "01:00"))
+        await api.wait_for("stopPoll", since=mark, chat_id=GROUP, ok=True,
+                           message_id=poll.result["message_id"])
+        assert not is_open(api, poll)
+        assert api.find("sendMessage", since=mark, chat_id=GROUP) == []  # revealed once only
+        await tick_at(bot, at(DAY + timedelta(days=1), "02:00"))
+        assert len(api.find("stopPoll", chat_id=GROUP)) == 2  # stopped: never tried again
+
+
+async def test_a_failed_stop_is_retried_after_a_restart(tmp_path: Path, api: FakeBotAPI) -> None:
+    clock = Clock(at(DAY, "07:00"))
+    async with running_bot(tmp_path, api=api, clock=clock) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await quizsub(bot)
+        await tick_at(bot, at(DAY, "08:00"))
+        [poll] = await api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+        api.inject("stopPoll", Fault.server_error(503), chat_id=GROUP)
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 30))
+        await api.wait_for("stopPoll", chat_id=GROUP, ok=False)
+        assert is_open(api, poll)
+    clock.set(at(DAY + timedelta(days=1), "00:30"))
+    async with running_bot(tmp_path, api=api, clock=clock) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:30"))
+        await api.wait_for("stopPoll", chat_id=GROUP, ok=True, message_id=poll.result["message_id"])
+        assert not is_open(api, poll)
+        assert len([c for c in api.find("sendMessage", chat_id=GROUP, ok=True) if "答案揭晓" in c.text]) == 1
+
+
+async def test_a_vote_in_a_private_poll_after_the_close_is_refused(tg: RunningBot, tmp_path: Path) -> None:
+    use_bank(tg.services, tmp_path, [q(1), q(2)])
+    mark = tg.api.mark()
+    tg.api.push_message("/quiz", user=ALICE)
+    [poll] = await tg.api.wait_for("sendPoll", chat_id=ALICE.id, since=mark, ok=True)
+    tg.api.inject("stopPoll", Fault.server_error(500), chat_id=ALICE.id)
+    tg.clock.advance(days=1)
+    mark = tg.api.mark()
+    await quiz_handlers.tick(tg.services)
+    await tg.api.wait_for("stopPoll", chat_id=ALICE.id, since=mark, ok=False)
+    mark = tg.api.mark()
+    tg.api.vote(ALICE.id, poll.result["message_id"], [1], user=ALICE)
+    [note] = await tg.api.wait_for("sendMessage", chat_id=ALICE.id, since=mark, ok=True)
+    assert note.text == texts.quiz_poll_late(DAY)
+    assert "还没有答题" in await tg.said("/myscore", user=ALICE)
+
+
+async def test_in_a_private_chat_only_a_clear_answer_is_taken_as_one(tg: RunningBot, tmp_path: Path) -> None:
+    use_bank(tg.services, tmp_path, [q(1, "judge", (0,))])
+    mark = tg.api.mark()
+    tg.api.push_message("/quiz", user=ALICE)
+    await tg.api.wait_for("sendPoll", chat_id=ALICE.id, since=mark, ok=True)
+    for word in ("是", "yes", "好的"):
+        assert await tg.said(word, user=ALICE) == await tg.said(word, user=BOB), word  # a search, as before
+    got = await tg.said("对", user=ALICE)
+    assert "回答正确" in got and "正确答案：对" in got

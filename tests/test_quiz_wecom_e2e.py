@@ -107,3 +107,22 @@ async def test_the_group_push_is_text_to_answer_in_words_and_the_day_closes_with
     await quiz_handlers.tick(wc.services)
     [reveal] = await wc.server.wait_for("aibot_send_msg", since=mark, chatid=GROUP)
     assert "答案揭晓" in reveal.content and "本群 2 人作答，1 人答对" in reveal.content
+
+
+async def test_a_repeated_answer_in_a_group_names_the_member_and_tells_the_choice(wc: RunningWecom) -> None:
+    await wc.say("你好", userid="zhangsan")  # zhangsan has a single chat with the bot; lisi has not
+    card = await show(wc)
+    keys = {b["text"]: b["key"] for b in card["button_list"]}
+    mark = len(wc.server.frames)
+    await wc.server.click(keys["B"], card["task_id"], userid="zhangsan", chatid=GROUP)
+    await wc.server.wait_for("aibot_send_msg", since=mark, chatid="zhangsan")
+    mark = len(wc.server.frames)
+    await wc.server.click(keys["A"], card["task_id"], userid="zhangsan", chatid=GROUP)  # a second click
+    [private] = await wc.server.wait_for("aibot_send_msg", since=mark, chatid="zhangsan")
+    assert "你今天已经答过这道题了" in private.content and "你选的是：B. 乙" in private.content
+    [reply] = await wc.say("答 A", chatid=GROUP, userid="zhangsan")  # typed again in the group
+    assert "zhangsan" in reply.content and "已经答过" in reply.content and "乙" not in reply.content
+    assert not [f for f in wc.server.find("aibot_send_msg", since=mark, chatid=GROUP)]  # the click: nothing there
+    await wc.say("答 C", chatid=GROUP, userid="lisi")
+    [reply] = await wc.say("A", chatid=GROUP, userid="lisi")
+    assert "lisi" in reply.content and "已经答过" in reply.content and "你选的是：C. 丙" in reply.content

@@ -132,6 +132,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("bot/quizbank.py", "_KIND_WORDS"): TABLE,
     ("bot/quizbank.py", "TRUE_WORDS"): TABLE,
     ("bot/quizbank.py", "FALSE_WORDS"): TABLE,
+    ("bot/quizbank.py", "TYPED_TRUE"): TABLE,
+    ("bot/quizbank.py", "TYPED_FALSE"): TABLE,
     ("bot/quiz.py", "ANSWER_WORDS"): TABLE,
     ("bot/handlers/quiz.py", "_MONTH_RE"): TABLE,
     ("bot/handlers/quiz.py", "COMMANDS"): TABLE,

@@ -194,15 +194,14 @@ class TelegramAdapter:
                           "chat": tg_chat})
 
     async def _close_polls(self, refs: tuple[dict[str, Any], ...]) -> None:
-        """Stop the day's polls (a poll already closed or gone is fine)."""
+        """Stop the day's polls. A poll Telegram says is already closed, gone or not stoppable (400) is done with;
+        anything else (network, 5xx, 429, a kicked bot) raises through `send`, so the core stops it again later."""
         for ref in refs:
             if ref.get("platform") != TELEGRAM or not ref.get("message_id"):
                 continue
             try:
                 await self.app.bot.stop_poll(int(ref["chat"]), int(ref["message_id"]))
-            except Forbidden:
-                raise
-            except TelegramError as e:
+            except BadRequest as e:  # (a NetworkError subclass in PTB: caught first)
                 log.info("stopPoll in %s: %s", _chat_label(qualify(TELEGRAM, ref["chat"])), e)
 
     async def sender(self, reply: Reply) -> None:

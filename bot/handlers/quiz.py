@@ -29,6 +29,7 @@ from bot.core import (
     QUIZ_EXPLANATION_LINES,
     Button,
     ChatGone,
+    ChatMoved,
     DeliveryError,
     Quiz,
     Reply,
@@ -122,18 +123,15 @@ async def answer_command(req: Request, svc: Services, args: str) -> list[Reply]:
 
 
 async def plain_answer(req: Request, svc: Services, text: str) -> list[Reply] | None:
-    """A message that is only an answer (`B`, `ACD`, `2`, `对`, `答B`), in a private chat or addressed to the bot
-    in a group, while today's question is out in this chat; None (not an answer: the dispatcher goes on).
+    """A plain message that is an answer (bot.quiz.takes_as_answer: `答B` any time; `B`, `ACD`, `2`, or 对 / 错
+    for a 判断 question, only while today's question is out in this chat), in a private chat or addressed to the
+    bot in a group; None otherwise (the dispatcher goes on to the search).
 
-    The dispatcher's route hands it only such text, with the mention removed; never group chatter (对 / 错 are
-    everyday words)."""
-    if not Q.looks_like_answer(text):
-        return None
+    The dispatcher's route hands it only such text, with the mention removed; never group chatter."""
     day = svc.now().date()
-    shown = _shown(svc, req.chat_id, day)
-    if not shown and Q.is_bare_answer(text):
-        return None  # a bare B or 对 with no question out is no answer (答B is: it is told there is none)
-    return await _typed(req, svc, text, day, shown)
+    if not Q.takes_as_answer(svc, req.chat_id, text, day):
+        return None
+    return await _typed(req, svc, text, day, _shown(svc, req.chat_id, day))
 
 
 def _shown(svc: Services, chat_id: str, day: date) -> bool:
@@ -182,8 +180,10 @@ async def _vote(req: Request, svc: Services, day_key: str, qid: str, choice: tup
     q = Q.bank(svc).get(qid)
     if day is None or q is None:
         return [] if via == "poll" else [Reply(texts.QUIZ_GONE)]
-    if day != today:
-        return [] if via == "poll" else [Reply(texts.quiz_over(day))]
+    if day != today:  # the day is closed (or closing): nothing counts any more
+        if via == "poll":  # a vote in a poll whose stop has not gone through yet
+            return [Reply(texts.quiz_poll_late(day))] if req.is_private else []
+        return [Reply(texts.quiz_over(day))]
     if any(i >= len(q.choices) for i in choice):
         return []
     return await _answer(req, svc, day, q, choice, via=via)
@@ -193,14 +193,14 @@ async def _answer(req: Request, svc: Services, day: date, q: Question, choice: t
                   ) -> list[Reply]:
     """Count the answer (the first of the day counts) and tell the member without spoiling it for the group."""
     done = Q.record_answer(svc, req.chat_id, req.user_id, req.user_name, day, q, choice, svc.now())
+    if not done.first:
+        return await _already(req, svc, q, done, via)
     if via == "poll":
         # Telegram shows a quiz poll's verdict itself; a 多选 (regular) poll's answer waits for the close,
         # except in a private chat, where nothing is spoilt by saying it now.
-        if done.first and req.is_private and q.kind == MULTI:
+        if req.is_private and q.kind == MULTI:
             return [Reply(texts.quiz_verdict(texts.quiz_header(day), q, done.letters, done.right, done.streak))]
         return []
-    if not done.first:
-        return [Reply(texts.quiz_already(done.letters))]
     verdict = texts.quiz_verdict(texts.quiz_header(day), q, done.letters, done.right, done.streak)
     if req.is_private:
         return [Reply(verdict)]
@@ -214,6 +214,20 @@ async def _answer(req: Request, svc: Services, day: date, q: Question, choice: t
             return replies
     replies.append(Reply(texts.quiz_taken(req.user_name, told)))
     return replies
+
+
+async def _already(req: Request, svc: Services, q: Question, done: Q.Answered, via: str) -> list[Reply]:
+    """A member's second answer of the day changes nothing: tell them what they chose first. In a group that goes
+    to them privately where the platform allows (a typed answer gets a group reply naming only who it was; a click
+    or a poll vote none); otherwise the group reply names their choice, never whether it was right."""
+    first_q = Q.bank(svc).get(done.qid) or (q if done.qid in ("", q.id) else None)
+    note = texts.quiz_already(first_q, done.letters, done.right)
+    if req.is_private:
+        return [Reply(note)]
+    told = await _tell_privately(svc, req.user_id, note)
+    if via == "poll" or (via == "button" and told):
+        return []  # a vote or a click nobody else saw, answered privately: nothing to the group
+    return [Reply(texts.quiz_already_in_group(req.user_name, told, first_q, done.letters))]
 
 
 async def _tell_privately(svc: Services, user_id: str, text: str) -> bool:
@@ -404,7 +418,8 @@ async def _export_file(svc: Services, month: str, chat: str | None) -> list[Repl
 
 
 async def close_chat(svc: Services, chat_id: str, today: date, doc: dict[str, Any] | None = None) -> None:
-    """Close the chat's earlier days once: stop native polls and, in a group, reveal the answer."""
+    """Close the chat's earlier days once: stop native polls and, in a group, reveal the answer. A poll whose stop
+    fails stays on record and is stopped again by a later tick (`retry_stops`), across restarts."""
     doc = doc if doc is not None else svc.store.quiz_doc(chat_id)
     if not doc or svc.sender is None or not svc.can_send(chat_id):
         return
@@ -419,15 +434,88 @@ async def close_chat(svc: Services, chat_id: str, today: date, doc: dict[str, An
         if q is not None and (group or (polls and _long_explanation(q))):
             answered, right = Q.day_counts(svc, chat_id, date.fromisoformat(day))
             text = texts.quiz_reveal(date.fromisoformat(day), q, answered, right)
-        if text or polls:
+        gone = False
+        for poll in polls:  # stopped before the answer is out, so nobody votes knowing it
+            gone = await _stop_poll(svc, poll) == "gone" or gone
+        if text and not gone:
             try:
-                await svc.sender(Reply(text, chat_id=chat_id, close_quizzes=tuple(polls)))
+                await svc.sender(Reply(text, chat_id=chat_id))
             except ChatGone:
                 lifecycle.chat_removed(svc, chat_id)
             except DeliveryError as e:
-                log.warning("closing the quiz of %s in %s failed: %s", day, _label(doc), e)
+                log.warning("revealing the quiz of %s in %s failed: %s", day, _label(doc), e)
         Q.mark_closed(svc, chat_id, day)
-    svc.store.quiz_polls_drop(chat_id, today.isoformat())
+
+
+#: A poll whose stop failed is stopped again 1, 2, 4 … minutes later, then hourly, and given up this long after its
+#: day (a vote in it never counts anyway: the day is over).
+STOP_RETRY_MAX = timedelta(hours=1)
+STOP_GIVE_UP = timedelta(days=7)
+#: svc.pending key of a poll being stopped (memory only).
+_STOPPING_KEY = "quiz-stop"
+
+
+async def _stop_poll(svc: Services, poll: dict[str, Any]) -> str:
+    """Stop one native poll of a closed day: "stopped" (its record dropped), "gone" (the chat is: dropped too),
+    or "retry" (a failed stop, durably scheduled again with backoff)."""
+    assert svc.sender is not None
+    chat_id, ref = str(poll["chat_id"]), str(poll["ref"])
+    busy = (_STOPPING_KEY, ref)
+    if busy in svc.pending:
+        return "busy"  # being stopped right now (the day's close and the tick's retry may meet)
+    svc.pending[busy] = (chat_id,)
+    try:
+        await svc.sender(Reply(chat_id=chat_id, close_quizzes=(poll,)))
+    except ChatGone:
+        svc.store.quiz_poll_drop(ref)
+        lifecycle.chat_removed(svc, chat_id)
+        return "gone"
+    except ChatMoved:
+        svc.store.quiz_poll_drop(ref)  # the old group takes no votes any more
+        return "stopped"
+    except DeliveryError as e:
+        tries = int(poll.get("stop_tries", 0)) + 1
+        retry_at = svc.now() + min(timedelta(minutes=2 ** min(tries - 1, 10)), STOP_RETRY_MAX)
+        svc.store.quiz_poll_set(ref, {"stop_tries": tries, "stop_retry_at": retry_at.isoformat()})
+        where = "a private chat" if poll.get("chat_type") == "private" else f"chat {chat_id}"
+        log.warning("stopping the quiz poll of %s in %s failed (try %d), trying again at %s: %s",
+                    poll.get("day"), where, tries, retry_at.strftime("%H:%M"), e)
+        return "retry"
+    finally:
+        svc.pending.pop(busy, None)
+    svc.store.quiz_poll_drop(ref)
+    return "stopped"
+
+
+def _stop_due(svc: Services, poll: dict[str, Any], now: datetime) -> bool:
+    """Whether a poll of an earlier day is due to be stopped (again) now; drops one given up on."""
+    day = str(poll.get("day", ""))
+    try:
+        too_old = date.fromisoformat(day) < now.date() - STOP_GIVE_UP
+    except ValueError:
+        too_old = True
+    if too_old:
+        svc.store.quiz_poll_drop(str(poll.get("ref")))
+        log.warning("gave up stopping the quiz poll of %s after %s tries", day, poll.get("stop_tries", 0))
+        return False
+    chat_id = str(poll.get("chat_id", ""))
+    if day not in (svc.store.quiz_doc(chat_id) or {}).get("closed", {}):
+        return False  # the day's close has not begun: close_chat stops it first
+    retry_at = poll.get("stop_retry_at")
+    return svc.can_send(chat_id) and (not retry_at or datetime.fromisoformat(retry_at) <= now)
+
+
+async def retry_stops(svc: Services, now: datetime, sems: dict[str, asyncio.Semaphore] | None = None) -> None:
+    """Stop the native polls of closed days still open: a stop that failed, or one a crash interrupted."""
+    sems = sems if sems is not None else {}
+    due = [p for p in svc.store.quiz_polls_before(now.date().isoformat()) if _stop_due(svc, p, now)]
+
+    async def stop_one(poll: dict[str, Any]) -> None:
+        async with sems.setdefault(platform_of(poll["chat_id"]), asyncio.Semaphore(CONCURRENCY)):
+            await _stop_poll(svc, poll)
+
+    if due:
+        await asyncio.gather(*(stop_one(p) for p in due))
 
 
 def _label(doc: dict[str, Any]) -> str:
@@ -466,6 +554,7 @@ async def tick(svc: Services) -> None:
 
     if closing:
         await asyncio.gather(*(close_one(c, d) for c, d in closing))
+    await retry_stops(svc, now, sems)
     if due:
         if not Q.bank(svc).ids:
             log.warning("%d quiz pushes due but the question bank is empty", len(due))
