@@ -19,7 +19,8 @@ Question sets (a hit is any gold article among the first k; MRR@10 over the firs
   the code nor the vocabulary, and reported as rows of their own: tests/law_questions_fresh.toml (`half = "fresh"`,
   used once at the end of the first round), tests/law_questions_blind2.toml (`half = "blind2"`, written while the
   article topics were, by someone who saw neither them nor the other sets) and tests/law_questions_blind3.toml
-  (`half = "blind3"`, written after the last change to the ranking and the topics, for the final figures).
+  (`half = "blind3"`, read once before the fourth pass on the topics) and tests/law_questions_blind4.toml
+  (`half = "blind4"`, written after the last change, for the final figures).
 The held-out halves are reported only as aggregate figures: nothing here prints a held-out question or its
 result. Tuning looks at tune halves only (`--misses tune`).
 
@@ -55,8 +56,8 @@ LAWS = ROOT.parent / "shared" / "laws"
 STARD = LAWS / "eval" / "stard_labour.json"
 QUESTIONS = ROOT / "tests" / "law_questions.toml"
 #: The blind sets (half = "fresh", "blind2"), written apart from the tuning and never tuned on: rows of their own.
-BLIND = tuple(ROOT / "tests" / f"law_questions_{name}.toml" for name in ("fresh", "blind2", "blind3"))
-HALVES = ("tune", "held", "fresh", "blind2", "blind3")
+BLIND = tuple(ROOT / "tests" / f"law_questions_{name}.toml" for name in ("fresh", "blind2", "blind3", "blind4"))
+HALVES = ("tune", "held", "fresh", "blind2", "blind3", "blind4")
 K = (1, 3, 10)
 
 
@@ -172,7 +173,7 @@ def main() -> int:
     ap.add_argument("--tune-only", action="store_true", help="while tuning: do not even show held-out aggregates")
     ap.add_argument("--questions", type=Path, default=QUESTIONS, help="the question file (default tests/…)")
     ap.add_argument("--fresh", action="store_true", help="also the blind sets tests/law_questions_fresh.toml, "
-                    "_blind2.toml and _blind3.toml (rows of their own; run once, at the end: nothing may be tuned "
+                    "_blind2/3/4.toml (rows of their own; run once, at the end: nothing may be tuned "
                     "after seeing them)")
     args = ap.parse_args()
     laws = laws_dir()

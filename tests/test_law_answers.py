@@ -208,6 +208,7 @@ QUESTIONS = Path(__file__).parent / "law_questions.toml"
 FRESH = Path(__file__).parent / "law_questions_fresh.toml"
 BLIND2 = Path(__file__).parent / "law_questions_blind2.toml"
 BLIND3 = Path(__file__).parent / "law_questions_blind3.toml"
+BLIND4 = Path(__file__).parent / "law_questions_blind4.toml"
 #: Floors a little under what bench/law.py --fresh measures on the held-out halves (STARD hit@3 0.63; chat 0.64 / 0.80;
 #: keyword 0.76 / 0.95) and on the blind sets (fresh: chat 0.51 / 0.71, keyword 0.86 / 0.98; blind2: chat 0.65 / 0.87,
 #: keyword 0.92 / 0.97; blind3: chat 0.61 / 0.83, keyword 0.81 / 0.94).
@@ -221,7 +222,8 @@ FLOORS = {"STARD": {"hit@3": 0.58}, "question": {"hit@1": 0.60, "hit@3": 0.76},
 def _held_out() -> dict[str, list[tuple[str, set[tuple[str, str]]]]]:
     stard = json.loads((lawgen.laws_dir() / "eval" / "stard_labour.json").read_text(encoding="utf-8"))
     sets = {"STARD": [(e["q"], {(g["doc"], g["article"]) for g in e["gold"]}) for i, e in enumerate(stard) if i % 2]}
-    blind = ((FRESH, "fresh", "fresh "), (BLIND2, "blind2", "blind2 "), (BLIND3, "blind3", "blind3 "))
+    blind = ((FRESH, "fresh", "fresh "), (BLIND2, "blind2", "blind2 "), (BLIND3, "blind3", "blind3 "),
+             (BLIND4, "blind4", "blind4 "))
     for path, half, prefix in ((QUESTIONS, "held", ""), *blind):
         if path.is_file():
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
 """The workers' law question sets keep their shape, and every gold article exists.
 
-Four files: tests/law_questions.toml (split into a "tune" and a "held" half) and three blind sets that nobody
-tunes on, tests/law_questions_fresh.toml, _blind2.toml and _blind3.toml (half = "fresh", "blind2", "blind3").
+Five files: tests/law_questions.toml (split into a "tune" and a "held" half) and four blind sets that nobody
+tunes on, tests/law_questions_fresh.toml and _blind2/3/4.toml (half = "fresh", "blind2", "blind3", "blind4").
 The shape checks run everywhere. The checks against the statutes read the law pack in ../shared/laws (beside the
 repository): they skip when it is absent locally and fail when it is absent under CI=true. Nothing of the statutes
 is stored in the project; these tests only look articles up by label.
@@ -24,7 +24,7 @@ SETS = tomllib.loads((ROOT / "tests" / "law_questions.toml").read_text(encoding=
 BLIND = {
     name: (tomllib.loads((ROOT / "tests" / name).read_text(encoding="utf-8")), half)
     for name, half in (("law_questions_fresh.toml", "fresh"), ("law_questions_blind2.toml", "blind2"),
-                        ("law_questions_blind3.toml", "blind3"))
+                        ("law_questions_blind3.toml", "blind3"), ("law_questions_blind4.toml", "blind4"))
 }
 LAWS = ROOT.parent / "shared" / "laws"
 NOT_STATUTES = {"README.md", "SOURCES.md"}
