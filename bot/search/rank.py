@@ -97,14 +97,10 @@ def build_index(
     for n, p in enumerate(passages):
         ids = tokens(p.text)
         lengths[n] = len(ids)
-        counts: Counter[int] = Counter(ids)
-        extra = tokens(topics[n]) if topics is not None and topics[n] else []
-        if extra:
-            lengths[n] += TOPIC_WEIGHT * len(extra)
-            weighted: dict[int, float] = dict(counts)
-            for tid in extra:
-                weighted[tid] = weighted.get(tid, 0.0) + TOPIC_WEIGHT
-            counts = weighted  # type: ignore[assignment]
+        counts: dict[int, float] = dict(Counter(ids))
+        for tid in tokens(topics[n]) if topics is not None and topics[n] else ():  # the topics field (BM25F)
+            counts[tid] = counts.get(tid, 0.0) + TOPIC_WEIGHT
+            lengths[n] += TOPIC_WEIGHT
         if counts:
             t_ids.append(np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)))
             tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
