@@ -267,7 +267,7 @@ def _convert(key: str, ftype: Any, value: Any) -> Any:
         return tuple(_convert(f"{key}[{i}]", item_type, v) for i, v in enumerate(value))
     expected = {"str": str, "int": int, "bool": bool}[ftype if isinstance(ftype, str) else ftype.__name__]
     # a token or secret mistyped (unquoted) is still a secret: never shown
-    shown = _Hidden() if any(word in key.rsplit(" ", 1)[-1] for word in _SECRET_WORDS) else value
+    shown = _Hidden() if _is_secret(key) else value
     if expected is bool and not isinstance(value, bool):
         raise _bad(key, texts.cfg_not_bool(shown))
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -277,10 +277,16 @@ def _convert(key: str, ftype: Any, value: Any) -> Any:
     return value
 
 
+def _is_secret(key: str) -> bool:
+    """Whether the key (`[telegram] token`, or a bare field name) holds a token or secret."""
+    return any(word in key.rsplit(" ", 1)[-1] for word in _SECRET_WORDS)
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise _bad(f"[{name}]", texts.cfg_not_table(name, raw))
     hints = {f.name: f for f in dataclasses.fields(cls)}
+    if not isinstance(raw, dict):  # `[[telegram]]` or `telegram = "…"` may hold the section's token: never shown
+        shown = _Hidden() if any(_is_secret(k) for k in hints) else raw
+        raise _bad(f"[{name}]", texts.cfg_not_table(name, shown))
     values = {}
     for k, v in raw.items():
         if k not in hints:

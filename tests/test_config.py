@@ -141,3 +141,16 @@ def test_run_py_missing_config_file(tmp_path: Path) -> None:
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == f"配置错误 / config error: 找不到配置文件 {str(tmp_path / 'nope.toml')!r}"
+
+
+@pytest.mark.parametrize("body", ['[[telegram]]\ntoken = "123456:SeCrEtToKeN"\n', 'telegram = "123456:SeCrEtToKeN"\n',
+                                  '[[wecom]]\nbot_id = "b"\nsecret = "SeCrEtToKeN"\n',
+                                  'dingtalk = ["c", "SeCrEtToKeN"]\n'])
+def test_a_section_of_the_wrong_form_never_shows_its_secrets(tmp_path: Path, body: str) -> None:
+    """`[[telegram]]` (an array of tables) or `telegram = "<token>"` is a section in the wrong form: the error names
+    the section, never the token written in it."""
+    with pytest.raises(ConfigError) as e:
+        load(write(tmp_path, body), env={}, check_dirs=False)
+    message = str(e.value)
+    assert "应为一节配置" in message and "\n" not in message
+    assert "SeCrEtToKeN" not in message and "（密钥，不显示）" in message
