@@ -1727,12 +1727,13 @@ def quiz_already(q: object | None, letters: str, right: bool) -> str:
             "每人每天以第一次回答为准，再次作答不计分。")
 
 
-def quiz_already_in_group(name: str, told: bool, q: object | None, letters: str) -> str:
-    """A repeated answer in a group: who it was and, unless it was just sent to them privately, what they chose
-    first (never right or wrong: that would spoil the question for the others before the day closes)."""
+def quiz_already_in_group(name: str, told: bool) -> str:
+    """A repeated answer in a group: who it was, never what they chose first (a click or a private answer the group
+    did not see) nor whether it was right: that goes to them privately, or waits for the reveal."""
     if told:
         return f"{escape(name)} 今天已经答过这道题了，以第一次回答为准；你第一次的答案已私信发给你。"
-    return f"{escape(name)} 今天已经答过这道题了，以第一次回答为准（你选的是：{quiz_choice(q, letters)}）。"
+    return (f"{escape(name)} 今天已经答过这道题了，以第一次回答为准，再次作答不计分。"
+            "私聊我一次（发任意消息），以后你的答案和对错会私信告诉你。")
 
 
 def quiz_taken(name: str, told: bool) -> str:

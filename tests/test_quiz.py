@@ -311,7 +311,8 @@ async def test_a_button_in_a_group_updates_the_question_and_tells_privately(four
     assert await say(svc, grp(member(1), data=data)) == []  # a second click: told privately, the group sees nothing
     assert "你选的是：B. 乙" in out.to(member(1))[-1].text
     again = text_of(await say(svc, grp(member(2), data=data)))  # no private chat: said in the group
-    assert "张三" in again and "你选的是：A. 甲" in again and "正确" not in again and "错误" not in again
+    assert again == texts.quiz_already_in_group("张三", told=False)  # who; never the click the group did not see
+    assert "甲" not in again and "正确" not in again and "错误" not in again
     svc.clock.advance(days=1)  # type: ignore[union-attr]
     assert text_of(await say(svc, grp(member(3), data=data))) == texts.quiz_over(MONDAY.date())
 

@@ -156,7 +156,7 @@ async def test_typed_answers_replying_to_the_poll_in_a_group(tg: RunningBot, tmp
     assert got == texts.quiz_taken("王五", told=False)
 
 
-async def test_a_repeated_answer_in_a_group_says_who_already_answered_and_what_they_chose(
+async def test_a_repeated_answer_in_a_group_says_who_and_tells_the_choice_only_privately(
     tg: RunningBot, tmp_path: Path,
 ) -> None:
     use_bank(tg.services, tmp_path, [q(1)])
@@ -173,11 +173,12 @@ async def test_a_repeated_answer_in_a_group_says_who_already_answered_and_what_t
     assert "你今天已经答过这道题了" in private.text and "你选的是：B. 乙" in private.text and "回答正确" in private.text
     await tg.said("答 C", user=BOB, chat_id=GROUP, reply_to=mid)
     got = await tg.said("答 B", user=BOB, chat_id=GROUP, reply_to=mid)  # no private chat: said in the group
-    assert "王五" in got and "已经答过" in got and "你选的是：C. 丙" in got and "错误" not in got
+    assert "王五" in got and "已经答过" in got and "私聊我一次" in got  # who, never the choice or right / wrong
+    assert "丙" not in got and "错误" not in got
     carol = User(2003, "赵六", "zhaoliu")
     await tg.handled(tg.api.vote(GROUP, mid, [1], user=carol))  # the poll shows 乙 (no letter)
     got = await tg.said("答 A", user=carol, chat_id=GROUP, reply_to=mid)
-    assert "赵六" in got and "你选的是：B. 乙" in got
+    assert "赵六" in got and "已经答过" in got and "乙" not in got
 
 
 async def test_a_chat_may_have_both_pushes(tmp_path: Path, api: FakeBotAPI) -> None:

@@ -125,4 +125,22 @@ async def test_a_repeated_answer_in_a_group_names_the_member_and_tells_the_choic
     assert not [f for f in wc.server.find("aibot_send_msg", since=mark, chatid=GROUP)]  # the click: nothing there
     await wc.say("答 C", chatid=GROUP, userid="lisi")
     [reply] = await wc.say("A", chatid=GROUP, userid="lisi")
-    assert "lisi" in reply.content and "已经答过" in reply.content and "你选的是：C. 丙" in reply.content
+    assert "lisi" in reply.content and "已经答过" in reply.content and "丙" not in reply.content
+
+
+async def test_a_repeated_click_never_shows_the_group_a_choice_it_did_not_see(wc: RunningWecom) -> None:
+    """lisi (no single chat with the bot) clicks C: the group sees only that an answer was taken. Clicking again, or
+    typing another answer, must not tell the group what lisi chose while the question is still open."""
+    card = await show(wc)
+    keys = {b["text"]: b["key"] for b in card["button_list"]}
+    mark = len(wc.server.frames)
+    await wc.server.click(keys["C"], card["task_id"], userid="lisi", chatid=GROUP)
+    await wc.server.wait_until(lambda: any(texts.quiz_taken("lisi", told=False)[:8] in f.content
+                                           for f in wc.server.delivered(mark)))
+    assert not any("丙" in f.content for f in wc.server.delivered(mark))  # the first click: choice unseen
+    mark = len(wc.server.frames)
+    await wc.server.click(keys["A"], card["task_id"], userid="lisi", chatid=GROUP)  # a second click
+    await wc.server.wait_until(lambda: any("已经答过" in f.content for f in wc.server.delivered(mark)))
+    [reply] = await wc.say("答 B", chatid=GROUP, userid="lisi")  # and typed again
+    assert "lisi" in reply.content and "已经答过" in reply.content and "以第一次回答为准" in reply.content
+    assert not any("丙" in f.content or "你选的是" in f.content for f in wc.server.delivered(mark))

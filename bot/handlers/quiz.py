@@ -219,7 +219,8 @@ async def _answer(req: Request, svc: Services, day: date, q: Question, choice: t
 async def _already(req: Request, svc: Services, q: Question, done: Q.Answered, via: str) -> list[Reply]:
     """A member's second answer of the day changes nothing: tell them what they chose first. In a group that goes
     to them privately where the platform allows (a typed answer gets a group reply naming only who it was; a click
-    or a poll vote none); otherwise the group reply names their choice, never whether it was right."""
+    or a poll vote none); otherwise the group reply names only who it was, never their choice (a click the group
+    did not see) nor whether it was right."""
     first_q = Q.bank(svc).get(done.qid) or (q if done.qid in ("", q.id) else None)
     note = texts.quiz_already(first_q, done.letters, done.right)
     if req.is_private:
@@ -227,7 +228,7 @@ async def _already(req: Request, svc: Services, q: Question, done: Q.Answered, v
     told = await _tell_privately(svc, req.user_id, note)
     if via == "poll" or (via == "button" and told):
         return []  # a vote or a click nobody else saw, answered privately: nothing to the group
-    return [Reply(texts.quiz_already_in_group(req.user_name, told, first_q, done.letters))]
+    return [Reply(texts.quiz_already_in_group(req.user_name, told))]
 
 
 async def _tell_privately(svc: Services, user_id: str, text: str) -> bool:
