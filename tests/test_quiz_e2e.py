@@ -256,6 +256,26 @@ async def test_a_poll_whose_stop_failed_is_stopped_on_a_later_tick_and_late_vote
         assert len(api.find("stopPoll", chat_id=GROUP)) == 2  # stopped: never tried again
 
 
+async def test_a_stop_still_failing_never_holds_up_the_days_push(tmp_path: Path, api: FakeBotAPI) -> None:
+    """The minute tick pushes the day's question before it retries yesterday's stops (a platform failing its
+    stopPoll, slowly, must not make the 08:00 question late)."""
+    async with running_bot(tmp_path, api=api, clock=Clock(at(DAY, "07:00"))) as bot:
+        use_bank(bot.services, tmp_path, [q(1), q(2)])
+        await quizsub(bot)
+        await tick_at(bot, at(DAY, "08:00"))
+        [poll] = await api.wait_for("sendPoll", chat_id=GROUP, ok=True)
+        api.inject("stopPoll", Fault.server_error(500), chat_id=GROUP, times=2)
+        await tick_at(bot, at(DAY + timedelta(days=1), "00:00", 30))
+        await api.wait_for("stopPoll", chat_id=GROUP, ok=False)
+        mark = api.mark()
+        await tick_at(bot, at(DAY + timedelta(days=1), "08:00"))  # the retry is due too (backoff long past)
+        await api.wait_for("stopPoll", since=mark, chat_id=GROUP, ok=False)
+        [today] = await api.wait_for("sendPoll", since=mark, chat_id=GROUP, ok=True)
+        order = [c.method for c in api.calls[mark:] if c.method in ("sendPoll", "stopPoll")]
+        assert order == ["sendPoll", "stopPoll"], order
+        assert is_open(api, poll) and today.result["message_id"] != poll.result["message_id"]
+
+
 async def test_a_failed_stop_is_retried_after_a_restart(tmp_path: Path, api: FakeBotAPI) -> None:
     clock = Clock(at(DAY, "07:00"))
     async with running_bot(tmp_path, api=api, clock=clock) as bot:

@@ -555,12 +555,12 @@ async def tick(svc: Services) -> None:
 
     if closing:
         await asyncio.gather(*(close_one(c, d) for c, d in closing))
-    await retry_stops(svc, now, sems)
     if due:
         if not Q.bank(svc).ids:
             log.warning("%d quiz pushes due but the question bank is empty", len(due))
-            return
-        await asyncio.gather(*(push_one(c, d) for c, d in due))
+        else:
+            await asyncio.gather(*(push_one(c, d) for c, d in due))
+    await retry_stops(svc, now, sems)  # after the pushes: a platform failing its stops never holds up the day's push
 
 
 def _record_missed(svc: Services, chat_id: str, day: date, now: datetime) -> None:
