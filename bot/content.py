@@ -32,10 +32,11 @@ MANIFEST_FILE = "manifest.json"
 TITLES_FILE = "titles.toml"
 #: A passage of a document marked as a practice source joins the rotation if it has at least this many chars.
 SOURCE_MIN_CHARS = 60
-#: Files of the search engineer that also live in content/; they take part in `Content.version` if present.
-EXTRA_VERSION_FILES = (
-    "userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", "law_topics.txt",
-)
+#: The article topics (bot/search/topics.py): the words members use when an article is the answer.
+TOPICS_FILE = "law_topics.txt"
+#: Files of the search engine that also live in content/; they take part in `Content.version` if present (and in
+#: the search index's cache key).
+EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", TOPICS_FILE)
 SECTION_SEP = " › "
 TITLE_MAX = 30
 PRACTICE_TITLE_MAX = 20

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from bot import texts
+from bot.content import EXTRA_VERSION_FILES
 from bot.search import rank
 from bot.search.normalise import Normaliser
 from bot.search.segment import RUN_RE, Segmenter, Vocab, jieba_tokenizer, make_vocab
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINE_VERSION = "7"
-#: The dictionaries and question vocabulary in content/ (part of the cache key).
-DICT_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", TOPICS_FILE)
+#: The dictionaries, question vocabulary and article topics in content/ (part of the cache key).
+DICT_FILES = EXTRA_VERSION_FILES
 #: Where a search looks: everything, or statutes only (/law).
 ALL, LAW = "all", "law"
 #: A query key (for "更多" buttons) is kept for this many recent long queries.

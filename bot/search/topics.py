@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.content import TOPICS_FILE
+
 if TYPE_CHECKING:
     from bot.content import Passage
 
-log = logging.getLogger(__name__)
+__all__ = ["TOPICS_FILE", "read_topics", "topic_texts"]
 
-TOPICS_FILE = "law_topics.txt"
+log = logging.getLogger(__name__)
 _SPLIT_RE = re.compile(r"[:：]")
 #: A section label's enumeration comma (一、 -> 一).
 _ENUM_TAIL = "、"
