@@ -36,7 +36,10 @@ SOURCE_MIN_CHARS = 60
 TOPICS_FILE = "law_topics.txt"
 #: Files of the search engine that also live in content/; they take part in `Content.version` if present (and in
 #: the search index's cache key).
-EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", TOPICS_FILE)
+#: Statutes' weights when two statutes answer alike (劳动法 0.75), read by bot/search/topics.py.
+WEIGHTS_FILE = "law_weights.txt"
+EXTRA_VERSION_FILES = ("userdict.txt", "synonyms.txt", "stopwords.txt", "colloquial.txt", "fillers.txt", TOPICS_FILE,
+                       WEIGHTS_FILE)
 SECTION_SEP = " › "
 TITLE_MAX = 30
 PRACTICE_TITLE_MAX = 20

@@ -25,9 +25,10 @@ import numpy as np
 from bot import texts
 from bot.content import EXTRA_VERSION_FILES
 from bot.search import rank
+from bot.search.grams import Bigrams, bigrams
 from bot.search.normalise import Normaliser
 from bot.search.segment import RUN_RE, Segmenter, Vocab, jieba_tokenizer, make_vocab
-from bot.search.topics import TOPICS_FILE, read_topics, topic_texts
+from bot.search.topics import TOPICS_FILE, WEIGHTS_FILE, read_topics, read_weights, topic_texts
 from bot.search.understand import (
     MAX_QUERY_CHARS,
     QueryVocab,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINE_VERSION = "7"
+ENGINE_VERSION = "8"
 #: The dictionaries, question vocabulary and article topics in content/ (part of the cache key).
 DICT_FILES = EXTRA_VERSION_FILES
 #: Where a search looks: everything, or statutes only (/law).
@@ -70,6 +71,11 @@ _DOC_TITLE_RE = re.compile(r"^《(.+?)》")
 #: question is about).
 LAW_COHERENCE = 0.3
 LAW_COHERENCE_TOP = 10
+#: The best BIGRAM_TOP candidates are re-ranked once more by the question's character bigrams as typed, matched
+#: against their text and topics (grams.py): each gains BIGRAM_WEIGHT times the best score, scaled by its bigram
+#: score's share of the best bigram score.
+BIGRAM_TOP = 30
+BIGRAM_WEIGHT = 0.7
 #: How a court's interpretation's title begins.
 _COURT = "最高人民法院"
 
@@ -124,7 +130,8 @@ class SearchEngine:
     """BM25 over segmented passages with question understanding, re-ranking, a bigram fallback and suggestions."""
 
     def __init__(self, passages: list[Passage], vocab: Vocab, index: rank.Index, qvocab: QueryVocab,
-                 topics: list[str] | None = None) -> None:
+                 topics: list[str] | None = None, grams: Bigrams | None = None,
+                 weights: dict[str, float] | None = None) -> None:
         self.passages = passages
         #: Each passage's article topics (content/law_topics.txt), indexed with it and counted as its text.
         self.topics = topics if topics is not None else [""] * len(passages)
@@ -138,6 +145,11 @@ class SearchEngine:
         self._queries: OrderedDict[str, str] = OrderedDict()
         self._fallback_texts: list[str] | None = None
         self._norm_cache: dict[str, str] = {}
+        #: Statutes' weights (content/law_weights.txt): a general statute gives way to the specific one.
+        self.weights = dict(weights or {})
+        #: The corpus's character bigrams (for the bigram re-ranking).
+        self.grams = grams if grams is not None else Bigrams.build(
+            [self.norm.same_length(self._fulltext(n)) for n in range(len(passages))])
         #: Re-ranking on (tests and the benchmark compare it off).
         self.proximity = True
         self.articles: dict[str, list[int]] = {}
@@ -166,6 +178,8 @@ class SearchEngine:
         for n, p in enumerate(passages):
             if law_of[n] >= 0 and p.law_title.startswith(_COURT):
                 self.prior[n] = INTERPRETATION_WEIGHT
+            if law_of[n] >= 0:
+                self.prior[n] *= self.weights.get(p.law, 1.0)
         self.is_law = np.array([n >= 0 for n in law_of], dtype=bool)
         self.law_of = np.array(law_of, dtype=np.int32)
         self.has_laws = bool(self.laws)
@@ -183,12 +197,13 @@ class SearchEngine:
         passages = list(content.passages)
         tmp = (cache_dir or Path.home() / ".cache" / "union-bot") / "jieba"
         topics = topic_texts(passages, read_topics(content_dir / TOPICS_FILE) if content_dir else {})
+        weights = read_weights(content_dir / WEIGHTS_FILE) if content_dir else {}
         vocab = make_vocab([p.text for p in passages] + [t for t in topics if t], content_dir, tmp)
         index = rank.build_index(passages, vocab, progress, topics=topics)
         norm = Normaliser(vocab.table, vocab.trad)
         qvocab = QueryVocab.build(content_dir, norm, Segmenter(vocab.freq, vocab.total), vocab,
                                   jieba_tokenizer(tmp).FREQ)
-        return cls(passages, vocab, index, qvocab, topics)
+        return cls(passages, vocab, index, qvocab, topics, weights=weights)
 
     @classmethod
     def load(
@@ -205,9 +220,9 @@ class SearchEngine:
         passages = list(content.passages)
         try:
             with path.open("rb") as f:
-                vocab, index, qvocab, topics = pickle.load(f)
+                vocab, index, qvocab, topics, grams, weights = pickle.load(f)
             if index.ids == [p.id for p in passages]:
-                return cls(passages, vocab, index, qvocab, topics)
+                return cls(passages, vocab, index, qvocab, topics, grams, weights)
         except FileNotFoundError:
             pass
         except Exception:  # noqa: BLE001 - a bad cache is rebuilt
@@ -224,7 +239,8 @@ class SearchEngine:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             with tmp.open("wb") as f:
-                pickle.dump((self.vocab, self.index, self.qvocab, self.topics), f, protocol=pickle.HIGHEST_PROTOCOL)
+                state = (self.vocab, self.index, self.qvocab, self.topics, self.grams, self.weights)
+                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
             for old in path.parent.glob("search-*.pkl"):
                 if old != path:
@@ -279,6 +295,8 @@ class SearchEngine:
         if q.laws and self.has_laws:
             named = np.isin(self.law_of, [self.laws.index(name) for name in q.laws if name in self.laws])
             scores = scores * np.where(named, np.float32(NAMED_LAW_BOOST) / self.prior, np.float32(1.0))
+        if self.proximity and BIGRAM_WEIGHT:
+            scores = self._bigram_rerank(q, scores, nz)
         article = self._article(q, scope)
         if article:
             scores = scores.astype(np.float64)
@@ -293,10 +311,13 @@ class SearchEngine:
                 scores[lawful] += float(scores.max(initial=0.0))
         return scores, nz
 
-    def _normtext(self, n: int) -> str:
+    def _fulltext(self, n: int) -> str:
+        """A passage's text and its topics, as the re-ranking reads them (not normalised)."""
         text = self.passages[n].text
-        if self.topics[n]:
-            text = f"{text}\n{self.topics[n]}"
+        return f"{text}\n{self.topics[n]}" if self.topics[n] else text
+
+    def _normtext(self, n: int) -> str:
+        text = self._fulltext(n)
         norm = self._norm_cache.get(text)
         if norm is None:
             norm = self.norm.same_length(text)
@@ -336,6 +357,25 @@ class SearchEngine:
                 if width:
                     factor *= 1 + PROXIMITY_BONUS * min(1.0, need / width)
             scores[n] *= factor
+
+    def _bigram_rerank(self, q: Question, scores: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        """Raise the best candidates by their character-bigram score for the question as typed (grams.py)."""
+        # as typed, and a typed word's other forms (劳模 and 劳动模范 rank alike)
+        typed = [g for c in q.concepts if c.typed for f in c.forms for g in bigrams(f)]
+        grams = list(dict.fromkeys(bigrams(self.norm(q.text)) + typed))
+        if not grams:
+            return scores
+        top, total = rank.top(scores, BIGRAM_TOP, nz)
+        if not total:
+            return scores
+        best = float(scores[top[0]])
+        got = self.grams.scores(grams, [self._normtext(int(n)) for n in top])
+        most = float(got.max(initial=0.0))
+        if best <= 0 or most <= 0:
+            return scores
+        scores = scores.astype(np.float64)
+        scores[top] += BIGRAM_WEIGHT * best * got / most
+        return scores
 
     def _coherence(self, scores: np.ndarray, nz: np.ndarray) -> np.ndarray:
         """Raise the articles of the statutes that hold most of the best candidates' score."""

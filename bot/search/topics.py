@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.content import TOPICS_FILE
+from bot.content import TOPICS_FILE, WEIGHTS_FILE
 
 if TYPE_CHECKING:
     from bot.content import Passage
 
-__all__ = ["TOPICS_FILE", "read_topics", "topic_texts"]
+__all__ = ["TOPICS_FILE", "WEIGHTS_FILE", "read_topics", "read_weights", "topic_texts"]
 
 log = logging.getLogger(__name__)
 _SPLIT_RE = re.compile(r"[:：]")
@@ -57,6 +57,39 @@ def read_topics(path: Path) -> dict[tuple[str, str], str]:
         terms = " ".join(parts[1].split())
         if terms:
             out[key] = f"{out[key]} {terms}" if key in out else terms
+    return out
+
+
+#: The weights a statute may be given (a weight of 0 would hide it; more than 1 would let it outrank a named one).
+WEIGHT_RANGE = (0.1, 1.0)
+
+
+def read_weights(path: Path) -> dict[str, float]:
+    """Statute short name -> its weight, from a law_weights.txt (`劳动法 0.75` a line; {} when there is none).
+
+    A statute with a weight below 1 gives way to another statute that answers about as well: the operator's way to
+    say that a general or older statute (劳动法) is cited after the specific one (劳动合同法) on the same matter."""
+    out: dict[str, float] = {}
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, IsADirectoryError):
+        return out
+    except (OSError, UnicodeDecodeError) as e:
+        log.warning("%s unreadable (%s); no statute weights", path, e.__class__.__name__)
+        return out
+    lo, hi = WEIGHT_RANGE
+    for n, line in enumerate(raw.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        try:
+            weight = float(words[-1]) if len(words) >= 2 else float("nan")
+        except ValueError:
+            weight = float("nan")
+        if not lo <= weight <= hi:  # NaN fails too
+            log.warning("%s line %d ignored: not '<short name> <weight %s-%s>'", path.name, n, lo, hi)
+            continue
+        out[" ".join(words[:-1])] = weight
     return out
 
 
