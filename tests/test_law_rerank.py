@@ -48,15 +48,18 @@ def test_document_frequencies_are_the_number_of_texts_holding_each_pair() -> Non
     assert set(stats.idf(["工会", "没有"])) == {"工会"}  # a pair no text holds has no idf
     assert stats.idf(["按月"])["按月"] > stats.idf(["工会"])["工会"]  # rarer weighs more
     assert Bigrams.build([]).n_docs == 0 and not Bigrams.build([]).idf(["工会"])
+    many = ["工会经费"] * 5000 + ["会员"] * 5000  # more texts than one block of the count
+    assert Bigrams.build(many).idf(["工会"]) == Bigrams.build(["工会经费", "会员"] * 5000).idf(["工会"])
 
 
 def test_a_text_holding_more_of_the_question_scores_higher() -> None:
     texts = ["工会经费按月拨缴", "企业拨缴工会经费", "职工食堂卫生", "经费"]
     stats = Bigrams.build(texts)
-    got = stats.scores(bigrams("工会经费怎么拨缴"), texts)
+    got = stats.scores(bigrams("工会经费怎么拨缴"), texts, range(4))
     assert got[0] > 0 and got[1] > 0 and got[2] == 0
     assert min(got[0], got[1]) > got[3] > 0
-    assert not stats.scores([], texts).any()
+    assert not stats.scores([], texts, range(4)).any()
+    assert list(stats.lengths) == [7, 7, 5, 1]
 
 
 @pytest.fixture(scope="module")

@@ -144,7 +144,8 @@ class SearchEngine:
         self.by_id = {p.id: p for p in passages}
         self._queries: OrderedDict[str, str] = OrderedDict()
         self._fallback_texts: list[str] | None = None
-        self._norm_cache: dict[str, str] = {}
+        #: Passage number -> its text and topics normalised (the re-ranking's reading of the best candidates).
+        self._norm_cache: dict[int, str] = {}
         #: Statutes' weights (content/law_weights.txt): a general statute gives way to the specific one.
         self.weights = dict(weights or {})
         #: The corpus's character bigrams (for the bigram re-ranking).
@@ -317,13 +318,12 @@ class SearchEngine:
         return f"{text}\n{self.topics[n]}" if self.topics[n] else text
 
     def _normtext(self, n: int) -> str:
-        text = self._fulltext(n)
-        norm = self._norm_cache.get(text)
+        norm = self._norm_cache.get(n)
         if norm is None:
-            norm = self.norm.same_length(text)
+            norm = self.norm.same_length(self._fulltext(n))
             if len(self._norm_cache) >= 8192:
                 self._norm_cache.clear()
-            self._norm_cache[text] = norm
+            self._norm_cache[n] = norm
         return norm
 
     def _rerank(self, q: Question, scores: np.ndarray, nz: np.ndarray) -> None:
@@ -369,7 +369,7 @@ class SearchEngine:
         if not total:
             return scores
         best = float(scores[top[0]])
-        got = self.grams.scores(grams, [self._normtext(int(n)) for n in top])
+        got = self.grams.scores(grams, [self._normtext(int(n)) for n in top], top)
         most = float(got.max(initial=0.0))
         if best <= 0 or most <= 0:
             return scores
@@ -426,7 +426,7 @@ class SearchEngine:
 
     def matched_terms(self, text: str, qterms: dict[str, float]) -> tuple[str, ...]:
         """The query terms (and their synonyms) as they are written in `text`, longest first."""
-        norm = self._norm_cache.get(text) or self.norm.same_length(text)
+        norm = self.norm.same_length(text)
         found: set[str] = set()
         for term in qterms:
             for surface in self.vocab.surfaces.get(term, (term,)):

@@ -20,6 +20,9 @@ K1 = 1.2
 B = 0.75
 #: Separates the passages' texts when they are scanned together (no passage holds it).
 _SEP = "\x00"
+#: Texts scanned together when counting (bounds the build's working memory).
+_BLOCK = 4096
+_CODE_MASK = (1 << 42) - 1
 
 
 def _cjk(a: np.ndarray) -> np.ndarray:
@@ -40,6 +43,15 @@ def _pairs(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (a[at] << 21) | a[at + 1], at
 
 
+def _distinct(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of `a` and how often each occurs (by sorting: faster here than np.unique)."""
+    if not len(a):
+        return a, np.zeros(0, np.int64)
+    a = np.sort(a)
+    starts = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
+    return a[starts], np.diff(np.append(starts, len(a)))
+
+
 def bigrams(text: str) -> list[str]:
     """The distinct CJK bigrams of `text`, in order of first appearance."""
     codes, _ = _pairs(_points(text))
@@ -52,44 +64,50 @@ class Bigrams:
 
     codes: np.ndarray  # int64, sorted distinct bigram codes
     df: np.ndarray  # int32, documents holding each
-    n_docs: int
+    lengths: np.ndarray  # float32, each text's number of bigrams
     avg: float
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.lengths)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> Bigrams:
-        """Count, in one vectorised pass, the texts holding each bigram (texts already normalised)."""
+        """Count the texts holding each bigram (texts already normalised), vectorised a block of texts at a time."""
         n = len(texts)
-        if not n:
-            return cls(np.zeros(0, np.int64), np.zeros(0, np.int32), 0, 1.0)
-        a = _points(_SEP.join(t.replace(_SEP, " ") for t in texts))
-        doc = np.cumsum(a == 0)  # the text each code point belongs to
-        codes, at = _pairs(a)
-        owner = doc[at]
-        lengths = np.bincount(owner, minlength=n)
-        pairs = np.unique((owner << 42) | codes)  # each (text, bigram) once
-        uniq, df = np.unique(pairs & ((1 << 42) - 1), return_counts=True)
-        return cls(uniq, df.astype(np.int32), n, float(max(lengths.mean(), 1.0)))
+        lengths = np.zeros(n, dtype=np.float32)
+        found: list[np.ndarray] = []  # each block's distinct bigrams (one per text holding it)
+        for lo in range(0, n, _BLOCK):
+            block = texts[lo : lo + _BLOCK]
+            a = _points(_SEP.join(t.replace(_SEP, " ") for t in block))
+            owner_of = np.cumsum(a == 0)  # the text of the block each code point belongs to
+            codes, at = _pairs(a)
+            owner = owner_of[at]
+            lengths[lo : lo + len(block)] = np.bincount(owner, minlength=len(block))
+            found.append(_distinct((owner << 42) | codes)[0] & _CODE_MASK)  # each (text, bigram) once
+        uniq, df = _distinct(np.concatenate(found) if found else np.zeros(0, np.int64))
+        return cls(uniq, df.astype(np.int32), lengths, float(max(lengths.mean(), 1.0)) if n else 1.0)
 
     def idf(self, grams: Iterable[str]) -> dict[str, float]:
         """Lucene's idf of each bigram the corpus holds (the others are left out)."""
-        out: dict[str, float] = {}
-        for g in grams:
-            code = (ord(g[0]) << 21) | ord(g[1])
-            i = int(np.searchsorted(self.codes, code))
-            if i < len(self.codes) and self.codes[i] == code:
-                df = float(self.df[i])
-                out[g] = float(np.log1p((self.n_docs - df + 0.5) / (df + 0.5)))
-        return out
+        grams = list(grams)
+        if not grams or not len(self.codes):
+            return {}
+        codes = np.array([(ord(g[0]) << 21) | ord(g[1]) for g in grams], dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+        held = self.codes[at] == codes
+        df = self.df[at].astype(np.float64)
+        idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5))
+        return {g: float(w) for g, w, ok in zip(grams, idf, held, strict=True) if ok}
 
-    def scores(self, grams: Iterable[str], texts: Sequence[str]) -> np.ndarray:
-        """The BM25 score of each text (normalised like the corpus) for the question's bigrams."""
+    def scores(self, grams: Iterable[str], texts: Sequence[str], docs: Sequence[int]) -> np.ndarray:
+        """The BM25 score of each text (passage `docs[i]`, normalised like the corpus) for the question's bigrams."""
         weights = self.idf(grams)
         out = np.zeros(len(texts), dtype=np.float64)
         if not weights:
             return out
         for i, text in enumerate(texts):
-            length = len(_pairs(_points(text))[0])
-            norm = K1 * (1 - B + B * length / self.avg)
+            norm = K1 * (1 - B + B * float(self.lengths[docs[i]]) / self.avg)
             s = 0.0
             for g, w in weights.items():
                 tf = text.count(g)
