@@ -1,7 +1,7 @@
 """The workers' law question sets keep their shape, and every gold article exists.
 
-Five files: tests/law_questions.toml (split into a "tune" and a "held" half) and four blind sets that nobody
-tunes on, tests/law_questions_fresh.toml and _blind2/3/4.toml (half = "fresh", "blind2", "blind3", "blind4").
+Six files: tests/law_questions.toml (split into a "tune" and a "held" half) and five blind sets that nobody
+tunes on, tests/law_questions_fresh.toml and _blind2/3/4/5.toml (half = "fresh", "blind2" ... "blind5").
 The shape checks run everywhere. The checks against the statutes read the law pack in ../shared/laws (beside the
 repository): they skip when it is absent locally and fail when it is absent under CI=true. Nothing of the statutes
 is stored in the project; these tests only look articles up by label.
@@ -24,7 +24,8 @@ SETS = tomllib.loads((ROOT / "tests" / "law_questions.toml").read_text(encoding=
 BLIND = {
     name: (tomllib.loads((ROOT / "tests" / name).read_text(encoding="utf-8")), half)
     for name, half in (("law_questions_fresh.toml", "fresh"), ("law_questions_blind2.toml", "blind2"),
-                        ("law_questions_blind3.toml", "blind3"), ("law_questions_blind4.toml", "blind4"))
+                        ("law_questions_blind3.toml", "blind3"), ("law_questions_blind4.toml", "blind4"),
+                        ("law_questions_blind5.toml", "blind5"))
 }
 LAWS = ROOT.parent / "shared" / "laws"
 NOT_STATUTES = {"README.md", "SOURCES.md"}
@@ -123,12 +124,13 @@ def test_blind_sizes_and_fields(file: str) -> None:
 
 @pytest.mark.parametrize("file", sorted(BLIND))
 def test_blind_covers_the_same_topics(file: str) -> None:
-    """Every topic of law_questions.toml has blind questions, and no other topic appears (a keyword query that repeated
-    one of another set was taken out, so a topic may lack blind keywords)."""
+    """Every topic of law_questions.toml has blind questions, and no other topic appears but 就业促进 (blind5 covers
+    the employment promotion law too). A keyword query that repeated one of another set was taken out, so a topic may
+    lack blind keywords."""
     data, _ = BLIND[file]
     topics = {e["topic"] for e in QUESTIONS}
-    assert {e["topic"] for e in data["question"]} == topics
-    assert {e["topic"] for e in data["keyword"]} <= topics
+    assert topics <= {e["topic"] for e in data["question"]} <= topics | {"就业促进"}
+    assert {e["topic"] for e in data["keyword"]} <= topics | {"就业促进"}
 
 
 @pytest.mark.parametrize("file", sorted(BLIND))
