@@ -1,9 +1,10 @@
 """Character bigrams: a second view of a question that needs no word segmentation.
 
-The word index (rank.py) matches the words jieba cuts. A question can share a passage's meaning in pieces the cut
-does not line up with (诉权 and 起诉的权利, 最长多久 in a topic line and 最长能多久 typed). The engine re-ranks its
-best candidates by also scoring the question's character bigrams, as typed, against each candidate's text and
-topics with BM25 (`Bigrams.scores`), and adds that, scaled, to the word score (engine.BIGRAM_WEIGHT).
+The word index (rank.py) matches the words jieba cuts. A question can share a passage's wording in pieces the cuts
+do not line up with: 试用期最长多久 typed meets 试用期最长 in an article and 最长多久 in its topic line, however each
+is cut; and a passage holding the question's words run together, in its order, shares more pairs. The engine
+re-ranks its best candidates by also scoring the question's character bigrams, as typed, against each candidate's
+text and topics with BM25 (`Bigrams.scores`), and adds that, scaled, to the word score (engine.BIGRAM_WEIGHT).
 
 Only the bigrams' document frequencies are kept (sorted codes and counts, built once with the index); a candidate's
 term frequencies are counted in its text at query time, for the few dozen candidates re-ranked.
