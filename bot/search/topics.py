@@ -34,20 +34,28 @@ def _label_key(label: str) -> str:
     return head.strip()
 
 
-def read_topics(path: Path) -> dict[tuple[str, str], str]:
-    """(short name, label key) -> the terms, space-separated, of a law_topics.txt ({} when there is none)."""
-    out: dict[tuple[str, str], str] = {}
+def _lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """The numbered lines of a content file, comments and blank lines left out ([] when it is absent or
+    unreadable: then the engine goes without `what`)."""
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except (FileNotFoundError, IsADirectoryError):
-        return out
+        return []
     except (OSError, UnicodeDecodeError) as e:
-        log.warning("%s unreadable (%s); no article topics", path, e.__class__.__name__)
-        return out
+        log.warning("%s unreadable (%s); no %s", path, e.__class__.__name__, what)
+        return []
+    out = []
     for n, line in enumerate(raw.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append((n, line))
+    return out
+
+
+def read_topics(path: Path) -> dict[tuple[str, str], str]:
+    """(short name, label key) -> the terms, space-separated, of a law_topics.txt ({} when there is none)."""
+    out: dict[tuple[str, str], str] = {}
+    for n, line in _lines(path, "article topics"):
         parts = _SPLIT_RE.split(line, maxsplit=1)
         head = parts[0].split()
         if len(parts) != 2 or len(head) < 2:
@@ -70,18 +78,9 @@ def read_weights(path: Path) -> dict[str, float]:
     A statute with a weight below 1 gives way to another statute that answers about as well: the operator's way to
     say that a general or older statute (劳动法) is cited after the specific one (劳动合同法) on the same matter."""
     out: dict[str, float] = {}
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, IsADirectoryError):
-        return out
-    except (OSError, UnicodeDecodeError) as e:
-        log.warning("%s unreadable (%s); no statute weights", path, e.__class__.__name__)
-        return out
     lo, hi = WEIGHT_RANGE
-    for n, line in enumerate(raw.splitlines(), 1):
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
+    for n, line in _lines(path, "statute weights"):
+        words = line.split()
         try:
             weight = float(words[-1]) if len(words) >= 2 else float("nan")
         except ValueError:
