@@ -1,7 +1,7 @@
 """The workers' law question sets keep their shape, and every gold article exists.
 
-Six files: tests/law_questions.toml (split into a "tune" and a "held" half) and five blind sets that nobody
-tunes on, tests/law_questions_fresh.toml and _blind2/3/4/5.toml (half = "fresh", "blind2" ... "blind5").
+Seven files: tests/law_questions.toml (split into a "tune" and a "held" half) and six blind sets that nobody
+tunes on, tests/law_questions_fresh.toml and _blind2.toml … _blind6.toml (half = "fresh", "blind2" … "blind6").
 The shape checks run everywhere. The checks against the statutes read the law pack in ../shared/laws (beside the
 repository): they skip when it is absent locally and fail when it is absent under CI=true. Nothing of the statutes
 is stored in the project; these tests only look articles up by label.
@@ -25,7 +25,7 @@ BLIND = {
     name: (tomllib.loads((ROOT / "tests" / name).read_text(encoding="utf-8")), half)
     for name, half in (("law_questions_fresh.toml", "fresh"), ("law_questions_blind2.toml", "blind2"),
                         ("law_questions_blind3.toml", "blind3"), ("law_questions_blind4.toml", "blind4"),
-                        ("law_questions_blind5.toml", "blind5"))
+                        ("law_questions_blind5.toml", "blind5"), ("law_questions_blind6.toml", "blind6"))
 }
 LAWS = ROOT.parent / "shared" / "laws"
 NOT_STATUTES = {"README.md", "SOURCES.md"}
