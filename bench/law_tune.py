@@ -3,7 +3,9 @@
     .venv/bin/python bench/law_tune.py                  # per set and fold: hit@1/3/10, MRR@10 (ours)
     .venv/bin/python bench/law_tune.py --misses A       # also list fold A's misses at 3 (fold B stays unseen)
 
-This script never loads a held-out row: `tune_rows()` drops them as the question file is read. The folds split each
+The sets: STARD's tune half, the tune halves of tests/law_questions.toml (chat, keyword) and the keyword queries of
+tests/law_keywords_tune.toml (keyword2: written to tune the order of neighbouring articles, all tune).
+This script never reports a held-out row: `tune_rows()` drops them as the question file is read. The folds split each
 set's tune rows by position (even = A, odd = B), so every topic is in both. Work on the vocabulary or the ranking
 looks at one fold's misses and checks the change on the other fold's figures only, to tell a real gain from
 fitting.
@@ -20,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from law import build_corpus, gold_match, laws_dir, load_sets  # noqa: E402
+from law import TUNE2, build_corpus, gold_match, laws_dir, load_sets  # noqa: E402
 
 from bot.search import SearchEngine  # noqa: E402
 
@@ -29,11 +31,13 @@ Row = tuple[str, set[tuple[str, str]], str]
 
 def tune_rows(questions: Path | None = None) -> dict[str, list[Row]]:
     """{set: [(query, gold, fold)]} for the tune halves only; fold is 'A' or 'B'."""
-    sets = load_sets(questions) if questions else load_sets()
+    sets = load_sets(questions or TUNE2.parent / "law_questions.toml", (TUNE2,))
     out: dict[str, list[Row]] = {}
     for name, rows in sets.items():
-        tune = [(q, g) for q, g, half in rows if half == "tune"]
-        out[name] = [(q, g, "AB"[i % 2]) for i, (q, g) in enumerate(tune)]
+        for half, label in (("tune", name), ("tune2", f"{name}2")):
+            tune = [(q, g) for q, g, h in rows if h == half]
+            if tune:
+                out[label] = [(q, g, "AB"[i % 2]) for i, (q, g) in enumerate(tune)]
     return out
 
 

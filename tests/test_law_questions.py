@@ -1,7 +1,8 @@
 """The workers' law question sets keep their shape, and every gold article exists.
 
-Seven files: tests/law_questions.toml (split into a "tune" and a "held" half) and six blind sets that nobody
-tunes on, tests/law_questions_fresh.toml and _blind2.toml … _blind6.toml (half = "fresh", "blind2" … "blind6").
+Eight files: tests/law_questions.toml (split into a "tune" and a "held" half) and seven blind sets that nobody
+tunes on, tests/law_questions_fresh.toml and _blind2.toml … _blind7.toml (half = "fresh", "blind2" … "blind7"),
+and a ninth, tests/law_keywords_tune.toml, keyword queries to tune on (half = "tune2").
 The shape checks run everywhere. The checks against the statutes read the law pack in ../shared/laws (beside the
 repository): they skip when it is absent locally and fail when it is absent under CI=true. Nothing of the statutes
 is stored in the project; these tests only look articles up by label.
@@ -25,7 +26,8 @@ BLIND = {
     name: (tomllib.loads((ROOT / "tests" / name).read_text(encoding="utf-8")), half)
     for name, half in (("law_questions_fresh.toml", "fresh"), ("law_questions_blind2.toml", "blind2"),
                         ("law_questions_blind3.toml", "blind3"), ("law_questions_blind4.toml", "blind4"),
-                        ("law_questions_blind5.toml", "blind5"), ("law_questions_blind6.toml", "blind6"))
+                        ("law_questions_blind5.toml", "blind5"), ("law_questions_blind6.toml", "blind6"),
+                        ("law_questions_blind7.toml", "blind7"))
 }
 LAWS = ROOT.parent / "shared" / "laws"
 NOT_STATUTES = {"README.md", "SOURCES.md"}
@@ -35,7 +37,9 @@ KEYWORDS: list[dict] = SETS["keyword"]
 OUTSIDE: list[dict] = SETS.get("outside", [])
 
 #: Every scored entry of every file (question and keyword), for the checks against the statutes.
-SCORED = {"law_questions.toml": QUESTIONS + KEYWORDS} | {
+#: Keyword queries to tune on: the order of neighbouring articles.
+TUNE2 = tomllib.loads((ROOT / "tests" / "law_keywords_tune.toml").read_text(encoding="utf-8"))
+SCORED = {"law_questions.toml": QUESTIONS + KEYWORDS, "law_keywords_tune.toml": TUNE2["keyword"]} | {
     name: data["question"] + data["keyword"] for name, (data, _) in BLIND.items()
 }
 
@@ -112,10 +116,19 @@ def test_every_topic_has_questions_and_keywords() -> None:
 # ---- the blind sets
 
 
+def test_keyword_tune_set_shape() -> None:
+    assert set(TUNE2) == {"keyword"} and len(TUNE2["keyword"]) >= 100
+    for entry in TUNE2["keyword"]:
+        _check_fields(entry, ("tune2",))
+        assert 2 <= len(entry["q"].split()) <= 4, entry
+    topics = {e["topic"] for e in QUESTIONS}
+    assert {e["topic"] for e in TUNE2["keyword"]} == topics
+
+
 @pytest.mark.parametrize("file", sorted(BLIND))
 def test_blind_sizes_and_fields(file: str) -> None:
     data, half = BLIND[file]
-    assert len(data["question"]) >= 100
+    assert len(data["question"]) >= 75
     assert len(data["keyword"]) >= 30
     assert set(data) == {"question", "keyword"}
     for entry in data["question"] + data["keyword"]:
