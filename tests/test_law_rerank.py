@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import lawgen  # noqa: E402
 
 import bot.search.engine as engine_module  # noqa: E402
-from bot.content import load_content  # noqa: E402
+from bot.content import build, load_content  # noqa: E402
 from bot.search import LAW, SearchEngine  # noqa: E402
 from bot.search.grams import Bigrams, bigrams  # noqa: E402
 from bot.search.topics import WEIGHTS_FILE, read_weights  # noqa: E402
@@ -105,12 +105,24 @@ def test_without_the_bigram_reranking_it_is_not_first(
     assert _first(engine, query) != cite
 
 
-def test_the_cached_engine_ranks_as_the_built_one(engine: SearchEngine, law_content: Path, tmp_path: Path) -> None:
-    built = SearchEngine.build(load_content(law_content), law_content, tmp_path)
-    for query, _ in BY_CHARACTERS + [("试用期最长多久", "")]:
-        a = [h.passage.id for h in engine.search(query, limit=5, scope=LAW).hits]
+def test_the_cached_engine_ranks_as_the_built_one(
+    law_content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    content = load_content(law_content)
+    built = SearchEngine.load(content, tmp_path, law_content)  # builds and writes the cache
+
+    def no_build(*_: object, **__: object) -> SearchEngine:
+        raise AssertionError("rebuilt instead of read from the cache")
+
+    monkeypatch.setattr(SearchEngine, "build", no_build)
+    with caplog.at_level(logging.WARNING):
+        cached = SearchEngine.load(content, tmp_path, law_content)
+    assert not caplog.records
+    for query, _ in BY_CHARACTERS + [("试用期最长多久", ""), ("工会法 第三条", "")]:
+        a = [h.passage.id for h in cached.search(query, limit=5, scope=LAW).hits]
         assert a == [h.passage.id for h in built.search(query, limit=5, scope=LAW).hits]
-    assert engine.weights == built.weights == {"劳动法": 0.75}
+    assert cached.weights == built.weights == {"劳动法": 0.75}
+    assert (cached.grams.codes == built.grams.codes).all() and cached.grams.avg == built.grams.avg
 
 
 def test_the_shipped_weights_put_the_specific_statute_first(law_content: Path, tmp_path: Path) -> None:
@@ -135,6 +147,54 @@ def test_editing_the_weights_is_a_new_content_version(law_content: Path, tmp_pat
     engine = SearchEngine.load(after, tmp_path / "cache", content_dir)
     assert engine.weights == {"劳动法": 0.75, "劳动合同法": 0.5}
     assert _first(engine, "试用期最长多久") == "《劳动法》第二十一条"
+
+
+def _two_statutes(tmp: Path) -> SearchEngine:
+    """A statute and a later one that cites it by name (made-up texts)."""
+    seeds, content_dir = tmp / "seeds", tmp / "content"
+    (seeds / "local" / "法规").mkdir(parents=True)
+    content_dir.mkdir()
+    (seeds / "a.txt").write_text("工会工作要贴近职工。\n", encoding="utf-8")
+    (content_dir / "practices.toml").write_text("", encoding="utf-8")
+    for name in ("colloquial.txt", "fillers.txt", "stopwords.txt", "synonyms.txt", "userdict.txt"):
+        shutil.copy(ROOT / "content" / name, content_dir / name)
+    (seeds / "local" / "法规" / "休假.md").write_text(
+        "# 职工休假条例\n\n第一条　为保障职工休息，制定本条例。\n\n第二条　本条例适用于本市的单位。\n\n"
+        "第三条　职工连续工作满一年的，享受带薪年休假，具体天数由单位根据工龄确定，国家法定休假日不计入。\n",
+        encoding="utf-8")
+    (seeds / "local" / "法规" / "用工.md").write_text(
+        "# 用工管理办法\n\n第一条　为规范用工，制定本办法。\n\n"
+        "第二条　职工休假条例规定的带薪年休假，单位应当安排；职工休假条例未规定的，按照本办法执行。\n",
+        encoding="utf-8")
+    build(seeds, content_dir, progress=lambda _: None)
+    return SearchEngine.build(load_content(content_dir), content_dir, tmp / "cache")
+
+
+def test_naming_a_statute_puts_it_first_not_a_statute_that_cites_it(tmp_path: Path) -> None:
+    """The named statute's name is not read as bigrams: only the citing article holds it."""
+    engine = _two_statutes(tmp_path)
+    hits = engine.search("职工休假条例规定的带薪年休假", limit=3, scope=LAW).hits
+    assert [h.passage.citation for h in hits[:2]] == ["《职工休假条例》第三条", "《用工管理办法》第二条"]
+
+
+def test_a_lone_surrogate_is_searched_and_indexed_without_a_crash(engine: SearchEngine) -> None:
+    assert engine.search("工会\ud800经费", limit=3, scope=LAW).hits
+    assert Bigrams.build(["工会\ud800经费", "经费"]).idf(["经费"])
+    assert bigrams("工会\ud800经费") == ["工会", "经费"]
+
+
+def test_a_weight_for_a_statute_the_content_lacks_is_named_in_the_log(
+    law_content: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    content_dir = tmp_path / "content"
+    shutil.copytree(law_content, content_dir)
+    (content_dir / WEIGHTS_FILE).write_text("劳动法 0.75\n劳动法律 0.5\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        engine = SearchEngine.build(load_content(content_dir), content_dir, tmp_path / "cache")
+    assert [r.getMessage() for r in caplog.records if "劳动法律" in r.getMessage()]
+    assert engine.weights == {"劳动法": 0.75, "劳动法律": 0.5}
+    assert SearchEngine(engine.passages, engine.vocab, engine.index, engine.qvocab, engine.topics, engine.grams,
+                        {"劳动法": 0.0}).weights == {"劳动法": 0.1}  # never a zero prior
 
 
 def test_bad_weight_lines_are_skipped_and_the_rest_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -32,7 +32,8 @@ def _cjk(a: np.ndarray) -> np.ndarray:
 
 
 def _points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    """The code points of `text` (a lone surrogate, which a broken document may hold, passes as itself)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 
 
 def _pairs(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -195,6 +195,8 @@ class Question:
     #: an article named in the question (第十九条) and the words before it (a document's name, or '')
     article: str = ""
     article_hint: str = ""
+    #: the text with the named statutes and article taken out (what the bigram re-ranking reads)
+    plain: str = ""
     legal: bool = False
     #: a colloquial word with a `=>` line was found (with a question word, the question reads as a legal one)
     colloquial: bool = False
@@ -291,6 +293,7 @@ class Understander:
         out = Question(text)
         text = self._article(text, out)
         text = self._laws(text, out)
+        out.plain = text
         shielded = self._shields(text)
         text = self._colloquial(text, shielded, out)
         found = occurrences(text, self.q.filler_set, self.q.filler_lengths)
