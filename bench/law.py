@@ -23,7 +23,8 @@ Question sets (a hit is any gold article among the first k; MRR@10 over the firs
   (`half = "blind4"`, read at the end of the topics' work) and tests/law_questions_blind5.toml (`half = "blind5"`,
   questions in the style of STARD's, written after blind4 was read, for the bigram re-ranking's figures) and
   tests/law_questions_blind6.toml (`half = "blind6"`, harder STARD-style questions, read once after the last change)
-  and tests/law_questions_blind7.toml (`half = "blind7"`, mostly keyword queries, read once for a second measure).
+  , tests/law_questions_blind7.toml (`half = "blind7"`, mostly keyword queries, read once for a second measure) and
+  tests/law_questions_blind8.toml (`half = "blind8"`, keyword queries only, a third measure).
 The held-out halves are reported only as aggregate figures: nothing here prints a held-out question or its
 result. Tuning looks at tune halves only (`--misses tune`).
 
@@ -61,7 +62,7 @@ QUESTIONS = ROOT / "tests" / "law_questions.toml"
 #: The blind sets (half = "fresh", "blind2"), written apart from the tuning and never tuned on: rows of their own.
 #: More keyword queries to tune on (half = "tune2"): the order of neighbouring articles.
 TUNE2 = ROOT / "tests" / "law_keywords_tune.toml"
-HALVES = ("tune", "tune2", "held", "fresh", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7")
+HALVES = ("tune", "tune2", "held", "fresh", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8")
 BLIND = tuple(ROOT / "tests" / f"law_questions_{name}.toml" for name in HALVES[3:])
 K = (1, 3, 10)
 
