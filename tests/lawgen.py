@@ -178,3 +178,26 @@ def build_with_laws(tmp: Path, laws: Path) -> tuple[Path, Path]:
             shutil.copy(path, content / path.name)
     build(seeds, content, progress=lambda _: None)
     return seeds, content
+
+
+def build_small(tmp: Path, statutes: dict[str, str], extra: dict[str, str] | None = None) -> Path:
+    """One seed essay and the given made-up statutes (file name under seeds/local/法规/ -> markdown text), built
+    with the query vocabularies of content/ (no topics or weights unless `extra` gives them: file name -> text)
+    into tmp. Returns the content directory."""
+    import shutil
+
+    from bot.content import build
+
+    seeds, content = tmp / "seeds", tmp / "content"
+    (seeds / "local" / "法规").mkdir(parents=True)
+    content.mkdir(parents=True)
+    (seeds / "a.txt").write_text("工会工作要贴近职工，倾听职工的呼声，把实事办好。\n", encoding="utf-8")
+    (content / "practices.toml").write_text("", encoding="utf-8")
+    for name in ("colloquial.txt", "fillers.txt", "stopwords.txt", "synonyms.txt", "userdict.txt"):
+        shutil.copy(ROOT / "content" / name, content / name)
+    for name, text in (extra or {}).items():
+        (content / name).write_text(text, encoding="utf-8")
+    for name, text in statutes.items():
+        (seeds / "local" / "法规" / name).write_text(text, encoding="utf-8")
+    build(seeds, content, progress=lambda _: None)
+    return content

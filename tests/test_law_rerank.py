@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import lawgen  # noqa: E402
 
 import bot.search.engine as engine_module  # noqa: E402
-from bot.content import build, load_content  # noqa: E402
+from bot.content import load_content  # noqa: E402
 from bot.search import LAW, SearchEngine  # noqa: E402
 from bot.search.grams import Bigrams, bigrams  # noqa: E402
 from bot.search.topics import WEIGHTS_FILE, read_weights  # noqa: E402
@@ -151,22 +151,12 @@ def test_editing_the_weights_is_a_new_content_version(law_content: Path, tmp_pat
 
 def _two_statutes(tmp: Path) -> SearchEngine:
     """A statute and a later one that cites it by name (made-up texts)."""
-    seeds, content_dir = tmp / "seeds", tmp / "content"
-    (seeds / "local" / "法规").mkdir(parents=True)
-    content_dir.mkdir()
-    (seeds / "a.txt").write_text("工会工作要贴近职工。\n", encoding="utf-8")
-    (content_dir / "practices.toml").write_text("", encoding="utf-8")
-    for name in ("colloquial.txt", "fillers.txt", "stopwords.txt", "synonyms.txt", "userdict.txt"):
-        shutil.copy(ROOT / "content" / name, content_dir / name)
-    (seeds / "local" / "法规" / "休假.md").write_text(
-        "# 职工休假条例\n\n第一条　为保障职工休息，制定本条例。\n\n第二条　本条例适用于本市的单位。\n\n"
-        "第三条　职工连续工作满一年的，享受带薪年休假，具体天数由单位根据工龄确定，国家法定休假日不计入。\n",
-        encoding="utf-8")
-    (seeds / "local" / "法规" / "用工.md").write_text(
-        "# 用工管理办法\n\n第一条　为规范用工，制定本办法。\n\n"
-        "第二条　职工休假条例规定的带薪年休假，单位应当安排；职工休假条例未规定的，按照本办法执行。\n",
-        encoding="utf-8")
-    build(seeds, content_dir, progress=lambda _: None)
+    content_dir = lawgen.build_small(tmp, {
+        "休假.md": "# 职工休假条例\n\n第一条　为保障职工休息，制定本条例。\n\n第二条　本条例适用于本市的单位。\n\n"
+                   "第三条　职工连续工作满一年的，享受带薪年休假，具体天数由单位根据工龄确定，国家法定休假日不计入。\n",
+        "用工.md": "# 用工管理办法\n\n第一条　为规范用工，制定本办法。\n\n"
+                   "第二条　职工休假条例规定的带薪年休假，单位应当安排；职工休假条例未规定的，按照本办法执行。\n",
+    })
     return SearchEngine.build(load_content(content_dir), content_dir, tmp / "cache")
 
 

@@ -9,7 +9,6 @@ silently), and every article of the pack has a line.
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import lawgen  # noqa: E402
 
-from bot.content import build, load_content  # noqa: E402
+from bot.content import load_content  # noqa: E402
 from bot.search import LAW, SearchEngine  # noqa: E402
 from bot.search.topics import TOPICS_FILE, read_topics, topic_texts  # noqa: E402
 
@@ -29,17 +28,9 @@ CITE = f"《{lawgen.TITLE}》第五条"
 
 
 def _engine(tmp: Path, topics: str | None) -> SearchEngine:
-    seeds, content_dir = tmp / "seeds", tmp / "content"
-    (seeds / "local" / "法规").mkdir(parents=True)
-    content_dir.mkdir()
-    (seeds / "a.txt").write_text("工会工作要贴近职工，倾听职工的呼声，把实事办好。\n", encoding="utf-8")
-    (content_dir / "practices.toml").write_text("", encoding="utf-8")
-    for name in ("colloquial.txt", "fillers.txt", "stopwords.txt", "synonyms.txt", "userdict.txt"):
-        shutil.copy(ROOT / "content" / name, content_dir / name)
-    if topics is not None:
-        (content_dir / TOPICS_FILE).write_text(topics, encoding="utf-8")
-    lawgen.make_md(seeds / "local" / "法规" / "疗休养.md")
-    build(seeds, content_dir, progress=lambda _: None)
+    tmp.mkdir(parents=True, exist_ok=True)
+    statute = lawgen.make_md(tmp / "疗休养.md").read_text(encoding="utf-8")
+    content_dir = lawgen.build_small(tmp, {"疗休养.md": statute}, {TOPICS_FILE: topics} if topics is not None else {})
     return SearchEngine.build(load_content(content_dir), content_dir, tmp / "cache")
 
 
