@@ -152,7 +152,7 @@ class SearchEngine:
         self.weights = {name: min(max(w, lo), hi) for name, w in (weights or {}).items()}
         #: The corpus's character bigrams (for the bigram re-ranking).
         self.grams = grams if grams is not None else Bigrams.build(
-            [self.norm.same_length(self._fulltext(n)) for n in range(len(passages))])
+            self.norm.same_length(self._fulltext(n)) for n in range(len(passages)))
         #: Re-ranking on (tests and the benchmark compare it off).
         self.proximity = True
         self.articles: dict[str, list[int]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -74,21 +75,22 @@ class Bigrams:
         return len(self.lengths)
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> Bigrams:
-        """Count the texts holding each bigram (texts already normalised), vectorised a block of texts at a time."""
-        n = len(texts)
-        lengths = np.zeros(n, dtype=np.float32)
+    def build(cls, texts: Iterable[str]) -> Bigrams:
+        """Count the texts holding each bigram (texts already normalised), vectorised a block of texts at a time;
+        `texts` is read once, a block at a time (a generator keeps a large corpus's copies out of memory)."""
+        lengths: list[np.ndarray] = []
         found: list[np.ndarray] = []  # each block's distinct bigrams (one per text holding it)
-        for lo in range(0, n, _BLOCK):
-            block = texts[lo : lo + _BLOCK]
+        it = iter(texts)
+        while block := list(islice(it, _BLOCK)):
             a = _points(_SEP.join(t.replace(_SEP, " ") for t in block))
             owner_of = np.cumsum(a == 0)  # the text of the block each code point belongs to
             codes, at = _pairs(a)
             owner = owner_of[at]
-            lengths[lo : lo + len(block)] = np.bincount(owner, minlength=len(block))
+            lengths.append(np.bincount(owner, minlength=len(block)).astype(np.float32))
             found.append(_distinct((owner << 42) | codes)[0] & _CODE_MASK)  # each (text, bigram) once
         uniq, df = _distinct(np.concatenate(found) if found else np.zeros(0, np.int64))
-        return cls(uniq, df.astype(np.int32), lengths, float(max(lengths.mean(), 1.0)) if n else 1.0)
+        every = np.concatenate(lengths) if lengths else np.zeros(0, np.float32)
+        return cls(uniq, df.astype(np.int32), every, float(max(every.mean(), 1.0)) if len(every) else 1.0)
 
     def idf(self, grams: Iterable[str]) -> dict[str, float]:
         """Lucene's idf of each bigram the corpus holds (the others are left out)."""
