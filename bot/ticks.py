@@ -27,17 +27,36 @@ Job settings (TICK_JOB_KWARGS), chosen deliberately:
 - `max_instances=1`: the job only starts each feature's lane and returns at once, so it never overlaps itself
   (APScheduler skips, rather than delays, a run that finds max_instances reached; this job cannot reach it).
 
-How (Ticker). Each feature tick (`bot.commands.TICKS`, whatever the handler modules list) runs in its own task,
-so a long one (the practice push to 1,000 chats takes ~34 s under Telegram's 30 messages/s) never holds another
-feature's pushes, the reminders or the content reload. One feature tick never runs twice at once: a minute that
-fires while it still runs makes it run once more as soon as it ends (coalesced), so nothing due in that minute
-is skipped, and chats due then are served as soon as the earlier backlog has gone out (with the rate limit
-saturated they could hardly go out sooner). Two runs of one feature could not send twice either (every push is
-claimed durably per chat and date before it is sent), but they would double the sending concurrency and re-read
-the same backlog. The price: a run held by slow sends (a WeCom send waits up to 15 minutes for a lost connection)
-holds that feature's next run, on every platform, until its sends end. On a clean stop the running lanes get
-STOP_WAIT_SECONDS to finish; then they are cancelled (a claimed push whose send was cancelled is not sent again:
-at most once, as after kill -9).
+How (Ticker). Each feature tick (`bot.commands.TICKS`, whatever the handler modules list) runs in lanes of its
+own, each lane its own task, so a long one (the practice push to 1,000 chats takes ~34 s under Telegram's 30
+messages/s) never holds another feature's pushes, the reminders or the content reload. A lane never runs twice at
+once: a minute that fires while it still runs makes it run once more as soon as it ends (coalesced), so nothing
+due in that minute is skipped, and chats due then are served as soon as the earlier backlog has gone out (with
+the rate limit saturated they could hardly go out sooner). Two runs of one lane could not send twice either
+(every push is claimed durably per chat and date before it is sent), but they would double the sending
+concurrency and re-read the same backlog.
+
+Lanes per platform. A tick declared `per_platform` (bot/table.py) has one lane per platform this process sends
+to (the keys of `Services.senders`: "tg", "wecom", "dingtalk", "console"; read at each firing, so a platform
+that comes up later gets its lanes from the next minute), and is called as `tick(svc, platform)`, serving only
+that platform's chats (`table.serves`). So a platform whose sends hang (a WeCom send waits up to 15 minutes for a
+lost connection; DingTalk and Telegram can be slow too) holds only its own lane: the other platforms' pushes of
+the next minutes go out on time, and the held platform's next minutes coalesce into one run once its sends end.
+Per tick:
+- the practice push (push.tick): per platform. Due pushes, misses and claims are per chat; each chat belongs to
+  one platform, so each lane claims and sends only its own, with the same claim-before-send per chat and day.
+- the quiz (quiz.tick): per platform. The day's close (poll stops, the reveal), the push and the retries of
+  failed stopPolls are all per chat (a poll's stop goes to the chat it was sent in), so each lane does them for
+  its own chats; the claims are the same as before.
+- the weekly overdue reminder to officers (suggest.overdue_tick): per platform. Its "once per ISO week" claim is
+  kept per platform (`overdue_week:<platform>`; the single week recorded by earlier releases still counts for
+  every platform), so one platform's officers are never held behind another platform's hung send, and a
+  platform not up when the week's reminder went out still gets it once it runs.
+- the content reload (reload.tick): one lane; it sends nothing and concerns the whole process.
+A direct call with no platform (`tick(svc)`) serves every platform; `run_ticks` (the console's `tick`, the tests)
+runs the features one after another, a per-platform one in every platform's lane at once, as the scheduled runs
+do. On a clean stop the running lanes get STOP_WAIT_SECONDS to finish; then they are cancelled (a claimed push
+whose send was cancelled is not sent again: at most once, as after kill -9).
 """
 
 from __future__ import annotations
