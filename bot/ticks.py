@@ -1,4 +1,4 @@
-"""Every feature's tick, on the minute: one scheduled job per process, each feature tick in its own lane.
+"""Every feature's tick, on the minute: one scheduled job per process; each feature tick in lanes of its own.
 
 When. One APScheduler job fires at second 0 of every minute, and once as soon as its scheduler starts (the
 catch-up after downtime). With Telegram running, PTB's JobQueue (an AsyncIOScheduler) runs it
