@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from bot.core import Reply, Request
+from bot.core import Reply, Request, platform_of
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -20,9 +20,33 @@ if TYPE_CHECKING:
 Handler = Callable[["Request", "Services", str], Awaitable[list[Reply]]]
 
 #: A periodic job: tick(services). The runtime runs every feature's TICKS at second 0 of every minute (and once
-#: at start), each in its own task, never two runs of one at once (bot/ticks.py); each tick decides for itself
+#: at start), each in its own lane, never two runs of one lane at once (bot/ticks.py); each tick decides for itself
 #: (from svc.now() and the store) whether anything is due, so it is restart-safe and a late run only catches up.
 Tick = Callable[["Services"], Awaitable[None]]
+#: A tick declared `per_platform`, called as tick(services, platform): it serves only the chats of `platform`
+#: (`serves`); platform None (a direct call) serves every platform this process can send to.
+PlatformTick = Callable[["Services", "str | None"], Awaitable[None]]
+
+_T = TypeVar("_T", bound=Callable[..., Awaitable[None]])
+_PER_PLATFORM: set[Any] = set()
+
+
+def per_platform(tick: _T) -> _T:
+    """Declare a feature tick per platform: the runtime keeps one lane for each platform it sends to and calls
+    `tick(services, platform)` in it, so a platform whose sends hang never holds the tick on another platform."""
+    _PER_PLATFORM.add(tick)
+    return tick
+
+
+def is_per_platform(tick: Any) -> bool:
+    """Whether `tick` was declared with `per_platform`."""
+    return tick in _PER_PLATFORM
+
+
+def serves(svc: Services, chat_id: str, platform: str | None) -> bool:
+    """Whether a per-platform tick's run for `platform` (None: every platform) handles `chat_id`: the chat's
+    platform runs in this process and is the one this run serves."""
+    return svc.can_send(chat_id) and (platform is None or platform_of(chat_id) == platform)
 
 
 @dataclass(frozen=True)

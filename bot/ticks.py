@@ -1,4 +1,4 @@
-"""Every feature's tick, on the minute: one scheduled job per process, each feature tick in its own lane.
+"""Every feature's tick, on the minute: one scheduled job per process; each feature tick in lanes of its own.
 
 When. One APScheduler job fires at second 0 of every minute, and once as soon as its scheduler starts (the
 catch-up after downtime). With Telegram running, PTB's JobQueue (an AsyncIOScheduler) runs it
@@ -27,17 +27,36 @@ Job settings (TICK_JOB_KWARGS), chosen deliberately:
 - `max_instances=1`: the job only starts each feature's lane and returns at once, so it never overlaps itself
   (APScheduler skips, rather than delays, a run that finds max_instances reached; this job cannot reach it).
 
-How (Ticker). Each feature tick (`bot.commands.TICKS`, whatever the handler modules list) runs in its own task,
-so a long one (the practice push to 1,000 chats takes ~34 s under Telegram's 30 messages/s) never holds another
-feature's pushes, the reminders or the content reload. One feature tick never runs twice at once: a minute that
-fires while it still runs makes it run once more as soon as it ends (coalesced), so nothing due in that minute
-is skipped, and chats due then are served as soon as the earlier backlog has gone out (with the rate limit
-saturated they could hardly go out sooner). Two runs of one feature could not send twice either (every push is
-claimed durably per chat and date before it is sent), but they would double the sending concurrency and re-read
-the same backlog. The price: a run held by slow sends (a WeCom send waits up to 15 minutes for a lost connection)
-holds that feature's next run, on every platform, until its sends end. On a clean stop the running lanes get
-STOP_WAIT_SECONDS to finish; then they are cancelled (a claimed push whose send was cancelled is not sent again:
-at most once, as after kill -9).
+How (Ticker). Each feature tick (`bot.commands.TICKS`, whatever the handler modules list) runs in lanes of its
+own, each lane its own task, so a long one (the practice push to 1,000 chats takes ~34 s under Telegram's 30
+messages/s) never holds another feature's pushes, the reminders or the content reload. A lane never runs twice at
+once: a minute that fires while it still runs makes it run once more as soon as it ends (coalesced), so nothing
+due in that minute is skipped, and chats due then are served as soon as the earlier backlog has gone out (with
+the rate limit saturated they could hardly go out sooner). Two runs of one lane could not send twice either
+(every push is claimed durably per chat and date before it is sent), but they would double the sending
+concurrency and re-read the same backlog.
+
+Lanes per platform. A tick declared `per_platform` (bot/table.py) has one lane per platform this process sends
+to (the keys of `Services.senders`: "tg", "wecom", "dingtalk", "console"; read at each firing, so a platform
+that comes up later gets its lanes from the next minute), and is called as `tick(svc, platform)`, serving only
+that platform's chats (`table.serves`). So a platform whose sends hang (a WeCom send waits up to 15 minutes for a
+lost connection; DingTalk and Telegram can be slow too) holds only its own lane: the other platforms' pushes of
+the next minutes go out on time, and the held platform's next minutes coalesce into one run once its sends end.
+Per tick:
+- the practice push (push.tick): per platform. Due pushes, misses and claims are per chat; each chat belongs to
+  one platform, so each lane claims and sends only its own, with the same claim-before-send per chat and day.
+- the quiz (quiz.tick): per platform. The day's close (poll stops, the reveal), the push and the retries of
+  failed stopPolls are all per chat (a poll's stop goes to the chat it was sent in), so each lane does them for
+  its own chats; the claims are the same as before.
+- the weekly overdue reminder to officers (suggest.overdue_tick): per platform. Its "once per ISO week" claim is
+  kept per platform (`overdue_week:<platform>`; the single week recorded by earlier releases still counts for
+  every platform), so one platform's officers are never held behind another platform's hung send, and a
+  platform not up when the week's reminder went out still gets it once it runs.
+- the content reload (reload.tick): one lane; it sends nothing and concerns the whole process.
+A direct call with no platform (`tick(svc)`) serves every platform; `run_ticks` (the console's `tick`, the tests)
+runs the features one after another, a per-platform one in every platform's lane at once, as the scheduled runs
+do. On a clean stop the running lanes get STOP_WAIT_SECONDS to finish; then they are cancelled (a claimed push
+whose send was cancelled is not sent again: at most once, as after kill -9).
 """
 
 from __future__ import annotations
@@ -46,16 +65,17 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.commands import TICKS
+from bot.table import is_per_platform
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from bot.table import Tick
+    from bot.table import PlatformTick, Tick
 
 log = logging.getLogger(__name__)
 
@@ -83,32 +103,55 @@ def job_kwargs() -> dict[str, Any]:
     return {"trigger": minute_trigger(), "next_run_time": datetime.now(UTC), **TICK_JOB_KWARGS}
 
 
-def _name(tick: Tick) -> str:
-    return f"{getattr(tick, '__module__', '?')}.{getattr(tick, '__qualname__', tick)}"
+#: A lane: a feature tick and the platform it serves (None for a tick that is not per platform).
+Lane = tuple["Tick", "str | None"]
 
 
-async def _run_one(svc: Services, tick: Tick) -> None:
-    """One feature tick; its failure is logged and never stops the others."""
+def _name(tick: Tick, platform: str | None = None) -> str:
+    name = f"{getattr(tick, '__module__', '?')}.{getattr(tick, '__qualname__', tick)}"
+    return name if platform is None else f"{name}[{platform}]"
+
+
+def lanes(svc: Services, ticks: Sequence[Tick]) -> list[Lane]:
+    """The lanes of `ticks` now: one per platform this process sends to (the keys of `svc.senders`, the console
+    included) for a tick declared per platform, one for any other tick."""
+    platforms = sorted(svc.senders)
+    out: list[Lane] = []
+    for tick in ticks:
+        if is_per_platform(tick):
+            out += [(tick, p) for p in platforms]
+        else:
+            out.append((tick, None))
+    return out
+
+
+async def _run_one(svc: Services, tick: Tick, platform: str | None = None) -> None:
+    """One feature tick (for one platform, if per platform); its failure is logged and never stops the others."""
     try:
-        await tick(svc)
+        if platform is None:
+            await tick(svc)
+        else:
+            await cast("PlatformTick", tick)(svc, platform)
     except Exception:
-        log.exception("tick %s failed", _name(tick))
+        log.exception("tick %s failed", _name(tick, platform))
 
 
-async def run_ticks(svc: Services) -> None:
-    """Run every feature's tick once, one after another, and wait for them (the console's `tick`, the tests)."""
-    for tick in TICKS:
-        await _run_one(svc, tick)
+async def run_ticks(svc: Services, ticks: Sequence[Tick] | None = None) -> None:
+    """Run every feature's tick once, one feature after another, and wait for them (the console's `tick`, the
+    tests): a per-platform tick in each platform's lane at once, as the scheduled runs do."""
+    for tick in TICKS if ticks is None else ticks:
+        await asyncio.gather(*(_run_one(svc, t, p) for t, p in lanes(svc, [tick])))
 
 
 class Ticker:
-    """The scheduled job's body: each feature tick in its own lane, never two runs of one at once."""
+    """The scheduled job's body: each lane (a feature tick, or a per-platform tick for one platform) in its own
+    task, never two runs of one lane at once."""
 
     def __init__(self, svc: Services, ticks: Sequence[Tick] | None = None) -> None:
         self.svc = svc
         self._ticks = ticks
-        self._running: dict[Tick, asyncio.Task[None]] = {}
-        self._again: set[Tick] = set()
+        self._running: dict[Lane, asyncio.Task[None]] = {}
+        self._again: set[Lane] = set()
         self._closed = False
         self._held = False
         self._owed = False
@@ -123,13 +166,14 @@ class Ticker:
 
     @property
     def running(self) -> list[str]:
-        """The names of the feature ticks running now."""
-        return [_name(t) for t in self._running]
+        """The names of the lanes running now ("module.tick", or "module.tick[platform]" when per platform)."""
+        return [_name(*lane) for lane in self._running]
 
     def hold(self) -> None:
         """Until `release`: a firing only notes that a run is owed. The runtime holds a platform's own ticker (PTB's
         JobQueue fires at once when Telegram starts) while it starts the other platforms: a run before they are up
-        would skip their chats, and the weekly reminder would count as sent with their officers left out."""
+        would have no lanes for them yet, and the features' first run at start would serve them only a minute
+        later."""
         self._held = True
 
     async def release(self) -> None:
@@ -140,32 +184,32 @@ class Ticker:
             await self.fire()
 
     async def fire(self) -> None:
-        """The scheduled job: start every idle feature tick now; one still running runs again when it ends."""
+        """The scheduled job: start every idle lane now; a lane still running runs again when it ends."""
         if self._closed:
             return
         if self._held:
             self._owed = True
             return
         self.fires += 1
-        for tick in self.ticks:
-            if tick in self._running:
-                if tick not in self._again:
-                    log.info("tick %s still running from an earlier minute; it runs again when done", _name(tick))
-                self._again.add(tick)
+        for lane in lanes(self.svc, self.ticks):
+            if lane in self._running:
+                if lane not in self._again:
+                    log.info("tick %s still running from an earlier minute; it runs again when done", _name(*lane))
+                self._again.add(lane)
             else:
-                self._running[tick] = asyncio.create_task(self._lane(tick), name=f"tick {_name(tick)}")
+                self._running[lane] = asyncio.create_task(self._lane(lane), name=f"tick {_name(*lane)}")
         self._notify()
 
-    async def _lane(self, tick: Tick) -> None:
+    async def _lane(self, lane: Lane) -> None:
         try:
             while True:
-                self._again.discard(tick)
-                await _run_one(self.svc, tick)
-                if tick not in self._again or self._closed:
+                self._again.discard(lane)
+                await _run_one(self.svc, *lane)
+                if lane not in self._again or self._closed:
                     break
         finally:
-            self._running.pop(tick, None)
-            self._again.discard(tick)
+            self._running.pop(lane, None)
+            self._again.discard(lane)
             self._notify()
 
     def _notify(self) -> None:
@@ -174,14 +218,14 @@ class Ticker:
             self._changed = None
 
     async def wait_idle(self, fires: int = 1) -> None:
-        """Wait until the job has fired at least `fires` times and no feature tick is running."""
+        """Wait until the job has fired at least `fires` times and no lane is running."""
         while self.fires < fires or self._running:
             if self._changed is None:
                 self._changed = asyncio.Event()
             await self._changed.wait()
 
     async def stop(self, timeout: float = STOP_WAIT_SECONDS) -> None:
-        """Start nothing more; let the running ticks finish for up to `timeout` seconds, then cancel them."""
+        """Start nothing more; let the running lanes finish for up to `timeout` seconds, then cancel them."""
         self._closed = True
         tasks = list(self._running.values())
         if not tasks:

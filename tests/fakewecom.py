@@ -117,6 +117,8 @@ class FakeWeCom:
         self._ids = itertools.count(1)
         self._faults: deque[int] = deque()
         self._drop_on: str | None = None
+        self._auth_gate: asyncio.Event | None = None  # while set up and not set: subscribe frames wait unanswered
+        self.held_auths = 0  # subscribe frames that arrived while authentication was held
         self.talked: set[str] = set()  # chats where someone messaged the bot (proactive sends allowed)
         self._sent: dict[str, deque[float]] = defaultdict(deque)
         self._card_events: dict[str, tuple[float, str]] = {}  # req_id -> (time, task_id)
@@ -181,6 +183,11 @@ class FakeWeCom:
 
     async def _on_frame(self, ws: ServerConnection, f: Frame) -> None:
         if f.cmd == "aibot_subscribe":
+            gate = self._auth_gate
+            if gate is not None and not gate.is_set():
+                self.held_auths += 1
+                await self._notify()
+                await gate.wait()  # this connection's frames wait too, as behind a dead link
             if f.body.get("bot_id") != self.bot_id or f.body.get("secret") != self.secret:
                 self.auth_failures += 1
                 await self._ack(ws, f, ERR_AUTH, "invalid bot_id or secret")
@@ -396,6 +403,17 @@ class FakeWeCom:
     def drop_on_next(self, cmd: str) -> None:
         """Close the connection when the next `cmd` frame arrives, without processing it."""
         self._drop_on = cmd
+
+    def hold_auth(self) -> None:
+        """Leave every new connection's subscribe frame unanswered until `release_auth`: the bot stays without a
+        usable connection (a lost link that does not come back), so its sends wait for a reconnect."""
+        self._auth_gate = asyncio.Event()
+
+    def release_auth(self) -> None:
+        """Answer the held subscribe frames (and accept new ones at once) again."""
+        if self._auth_gate is not None:
+            self._auth_gate.set()
+        self._auth_gate = None
 
     def fail_next(self, errcode: int = ERR_RATE, n: int = 1) -> None:
         """Answer the next `n` respond/send frames with `errcode` (e.g. 45009) without delivering them."""

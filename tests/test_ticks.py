@@ -17,7 +17,8 @@ from apscheduler.executors.base import run_coroutine_job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from bot.ticks import TICK_JOB, TICK_JOB_KWARGS, Ticker, job_kwargs, minute_trigger, start_scheduler
+from bot.table import is_per_platform, per_platform
+from bot.ticks import TICK_JOB, TICK_JOB_KWARGS, Ticker, job_kwargs, minute_trigger, run_ticks, start_scheduler
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -341,3 +342,130 @@ async def test_a_held_ticker_runs_once_on_release_and_not_at_all_if_nothing_fire
     await ticker.fire()
     await ticker.wait_idle(2)
     assert quiz.runs == 2
+
+
+# ----------------------------------------------------------------------------- lanes per platform
+
+
+class PlatformGate:
+    """A per-platform feature tick (bot.table.per_platform): counts its runs per platform; a platform in `closed`
+    waits, while its gate is shut, for the test to open it."""
+
+    def __init__(self, name: str, closed: tuple[str, ...] = ()) -> None:
+        self.__name__ = self.__qualname__ = name
+        self.calls: list[str | None] = []
+        self.active: dict[str | None, int] = {}
+        self.most_at_once: dict[str | None, int] = {}
+        self.finished: dict[str | None, asyncio.Event] = {}
+        self.open = {p: asyncio.Event() for p in closed}
+        per_platform(self)
+
+    def runs(self, platform: str | None) -> int:
+        return self.calls.count(platform)
+
+    def done(self, platform: str | None) -> asyncio.Event:
+        return self.finished.setdefault(platform, asyncio.Event())
+
+    async def __call__(self, svc: Services, platform: str | None = None) -> None:
+        self.calls.append(platform)
+        self.active[platform] = self.active.get(platform, 0) + 1
+        self.most_at_once[platform] = max(self.most_at_once.get(platform, 0), self.active[platform])
+        try:
+            if platform in self.open:
+                await self.open[platform].wait()
+        finally:
+            self.active[platform] -= 1
+            self.done(platform).set()
+
+
+async def _nosend(reply: object) -> None:
+    return None
+
+
+def platforms(svc: Services, *names: str) -> None:
+    """The platforms this process sends to, as the adapters register them."""
+    svc.senders.clear()
+    svc.senders.update({name: _nosend for name in names})
+
+
+async def test_a_per_platform_tick_has_a_lane_per_platform_and_a_busy_one_coalesces_only_its_own(
+    svc: Services,
+) -> None:
+    platforms(svc, "tg", "wecom", "console")
+    push, reload = PlatformGate("push", closed=("wecom",)), Gate("reload")
+    ticker = Ticker(svc, ticks=[push, reload])
+    await ticker.fire()  # 08:00: the WeCom lane hangs in its sends
+    await push.done("tg").wait()
+    await push.done("console").wait()
+    await reload.finished.wait()
+    assert sorted(push.calls, key=str) == ["console", "tg", "wecom"] and reload.runs == 1  # one call per lane
+    assert ticker.running == ["test_ticks.push[wecom]"]
+    for _minute in ("08:01", "08:02"):  # the other platforms run every minute, as if WeCom were not there
+        push.done("tg").clear()
+        push.done("console").clear()
+        reload.finished.clear()
+        await ticker.fire()
+        await push.done("tg").wait()
+        await push.done("console").wait()
+        await reload.finished.wait()
+    assert (push.runs("tg"), push.runs("console"), push.runs("wecom"), reload.runs) == (3, 3, 1, 3)
+    assert ticker.running == ["test_ticks.push[wecom]"]
+    push.open["wecom"].set()  # WeCom's sends end: its lane runs once more (08:01 and 08:02 coalesced), then rests
+    await ticker.wait_idle(3)
+    assert (push.runs("tg"), push.runs("console"), push.runs("wecom")) == (3, 3, 2)
+    assert set(push.most_at_once.values()) == {1} and None not in push.calls  # never twice at once in one lane
+    await ticker.fire()
+    await ticker.wait_idle(4)
+    assert (push.runs("tg"), push.runs("wecom"), reload.runs) == (4, 3, 4)
+
+
+async def test_a_platform_that_comes_up_later_gets_its_lanes_from_the_next_minute(svc: Services) -> None:
+    push = PlatformGate("push")
+    ticker = Ticker(svc, ticks=[push])
+    await ticker.fire()  # no platform running yet: no lane at all
+    await ticker.wait_idle(1)
+    assert push.calls == []
+    platforms(svc, "tg")
+    await ticker.fire()
+    await ticker.wait_idle(2)
+    assert push.calls == ["tg"]
+    platforms(svc, "tg", "dingtalk")  # DingTalk connected meanwhile
+    await ticker.fire()
+    await ticker.wait_idle(3)
+    assert sorted(push.calls) == ["dingtalk", "tg", "tg"]
+
+
+async def test_run_ticks_runs_each_feature_once_a_per_platform_one_once_per_platform(svc: Services) -> None:
+    platforms(svc, "tg", "wecom")
+    order: list[str] = []
+    push, reload = PlatformGate("push"), Gate("reload")
+
+    async def last(s: Services) -> None:
+        order.append(f"push {sorted(push.calls, key=str)} reload {reload.runs}")
+
+    await run_ticks(svc, ticks=[push, reload, last])
+    assert order == ["push ['tg', 'wecom'] reload 1"]  # one feature after another, every platform's lane once
+    assert is_per_platform(push) and not is_per_platform(reload)
+
+
+async def test_stop_cancels_only_the_lanes_that_do_not_finish(svc: Services, caplog: pytest.LogCaptureFixture) -> None:
+    platforms(svc, "tg", "wecom")
+    push = PlatformGate("push", closed=("wecom", "tg"))
+    ticker = Ticker(svc, ticks=[push])
+    await ticker.fire()
+    assert sorted(ticker.running) == ["test_ticks.push[tg]", "test_ticks.push[wecom]"]
+    push.open["tg"].set()
+    await push.done("tg").wait()
+    with caplog.at_level(logging.WARNING, logger="bot.ticks"):
+        await ticker.stop(timeout=0)
+    assert ticker.running == [] and push.active == {"tg": 0, "wecom": 0}
+    assert any("cancelled 1 running ticks" in r.getMessage() and "push[wecom]" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_the_sending_ticks_are_per_platform_and_the_reload_is_not() -> None:
+    from bot.commands import TICKS
+    from bot.handlers import push, quiz, reload, suggest
+
+    assert {t for t in TICKS if is_per_platform(t)} == {push.tick, quiz.tick, suggest.overdue_tick}
+    assert reload.tick in TICKS and not is_per_platform(reload.tick)

@@ -191,16 +191,19 @@ async def push_now(req: Request, svc: Services, args: str) -> list[Reply]:
 # --- the tick: scheduled delivery -------------------------------------------------------------------
 
 
-async def tick(svc: Services) -> None:
-    """Deliver every due push once; record (and log) pushes missed past the grace. Safe to run any time."""
+@table.per_platform
+async def tick(svc: Services, platform: str | None = None) -> None:
+    """Deliver every due push of `platform`'s chats (None: every platform's) once; record (and log) pushes missed
+    past the grace. Safe to run any time. Per platform (bot/ticks.py): a platform whose sends hang holds only its
+    own chats' next pushes."""
     if svc.sender is None:
         return
     now = svc.now()
     grace = svc.config.push.grace_minutes
     due: list[tuple[str, date]] = []
     for doc in svc.store.push_docs():
-        if not svc.can_send(doc["chat_id"]):
-            continue  # its platform is not running in this process (e.g. `run.py telegram` only): not claimed
+        if not table.serves(svc, doc["chat_id"], platform):
+            continue  # another lane's, or its platform is not running here (`run.py telegram` only): not claimed
         days, missed = P.due_days(doc, now, grace)
         due += [(doc["chat_id"], d) for d in days]
         for day in missed:

@@ -506,10 +506,13 @@ def _stop_due(svc: Services, poll: dict[str, Any], now: datetime) -> bool:
     return svc.can_send(chat_id) and (not retry_at or datetime.fromisoformat(retry_at) <= now)
 
 
-async def retry_stops(svc: Services, now: datetime, sems: dict[str, asyncio.Semaphore] | None = None) -> None:
-    """Stop the native polls of closed days still open: a stop that failed, or one a crash interrupted."""
+async def retry_stops(svc: Services, now: datetime, sems: dict[str, asyncio.Semaphore] | None = None,
+                      platform: str | None = None) -> None:
+    """Stop the native polls of closed days still open: a stop that failed, or one a crash interrupted (of
+    `platform`'s chats; None: every platform's)."""
     sems = sems if sems is not None else {}
-    due = [p for p in svc.store.quiz_polls_before(now.date().isoformat()) if _stop_due(svc, p, now)]
+    due = [p for p in svc.store.quiz_polls_before(now.date().isoformat())
+           if table.serves(svc, str(p.get("chat_id", "")), platform) and _stop_due(svc, p, now)]
 
     async def stop_one(poll: dict[str, Any]) -> None:
         async with sems.setdefault(platform_of(poll["chat_id"]), asyncio.Semaphore(CONCURRENCY)):
@@ -524,8 +527,11 @@ def _label(doc: dict[str, Any]) -> str:
     return "a private chat" if kind == "private" else f"chat {doc.get('chat_id')}"
 
 
-async def tick(svc: Services) -> None:
-    """Close finished days, then deliver every due quiz push once (see the module docstring)."""
+@table.per_platform
+async def tick(svc: Services, platform: str | None = None) -> None:
+    """Close finished days, then deliver every due quiz push once, then retry failed poll stops: for the chats of
+    `platform` (None: every platform's). Per platform (bot/ticks.py): everything here is per chat, so a platform
+    whose sends hang holds only its own chats' closes, pushes and stops."""
     if svc.sender is None:
         return
     now = svc.now()
@@ -536,7 +542,7 @@ async def tick(svc: Services) -> None:
     due: list[tuple[str, date]] = []
     for doc in svc.store.quiz_docs():
         chat_id = doc["chat_id"]
-        if not svc.can_send(chat_id):
+        if not table.serves(svc, chat_id, platform):
             continue
         if Q.open_days(doc, today):
             closing.append((chat_id, doc))
@@ -560,7 +566,8 @@ async def tick(svc: Services) -> None:
             log.warning("%d quiz pushes due but the question bank is empty", len(due))
         else:
             await asyncio.gather(*(push_one(c, d) for c, d in due))
-    await retry_stops(svc, now, sems)  # after the pushes: a platform failing its stops never holds up the day's push
+    # After the pushes: a platform failing its stops never holds up the day's push.
+    await retry_stops(svc, now, sems, platform)
 
 
 def _record_missed(svc: Services, chat_id: str, day: date, now: datetime) -> None:

@@ -546,16 +546,28 @@ def _week_due(now: datetime) -> str | None:
     return f"{year}-W{week:02d}"
 
 
-async def overdue_tick(svc: Services) -> None:
-    """Weekly (from Monday 09:00, once per ISO week, recorded durably): overdue suggestions to officers."""
-    officers = sorted(o for o in svc.officers if svc.can_send(o))  # each officer on each running platform
-    if svc.sender is None or not officers:
+@flows.per_platform
+async def overdue_tick(svc: Services, platform: str | None = None) -> None:
+    """Weekly (from Monday 09:00, once per ISO week and platform, recorded durably): overdue suggestions to the
+    officers on `platform` (None: every platform in turn). Per platform (bot/ticks.py): a platform whose sends
+    hang never holds another platform's officers' reminder, and a platform not running this week (a process
+    serving only some of them) still gets its reminder when it runs."""
+    if svc.sender is None:
+        return
+    if platform is None:
+        for each in sorted(svc.senders):
+            await overdue_tick(svc, each)
+        return
+    officers = sorted(o for o in svc.officers if flows.serves(svc, o, platform))  # each officer on this platform
+    if not officers:
         return
     now = svc.now()
     week = _week_due(now)
-    if week is None or svc.store.suggest_meta(_META_WEEK) == week:
+    key = f"{_META_WEEK}:{platform}"
+    # The week recorded before the reminder went per platform (_META_WEEK alone) covered every platform.
+    if week is None or week in (svc.store.suggest_meta(key), svc.store.suggest_meta(_META_WEEK)):
         return
-    svc.store.set_suggest_meta(_META_WEEK, week)  # before sending: at most once a week
+    svc.store.set_suggest_meta(key, week)  # before sending: at most once a week per platform
     items = sg.overdue(svc)
     if not items:
         return
