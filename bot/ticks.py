@@ -51,7 +51,10 @@ Per tick:
 - the weekly overdue reminder to officers (suggest.overdue_tick): per platform. Its "once per ISO week" claim is
   kept per platform (`overdue_week:<platform>`; the single week recorded by earlier releases still counts for
   every platform), so one platform's officers are never held behind another platform's hung send, and a
-  platform not up when the week's reminder went out still gets it once it runs.
+  platform this process did not run when the week's reminder went out (started later with more platforms) still
+  gets it once it runs. A platform that runs but has lost its connection claims the week like the others and its
+  sends wait, as before. (Rolling back to a release before the per-platform record sends that week's reminder
+  again: the old single record is read, never written.)
 - the content reload (reload.tick): one lane; it sends nothing and concerns the whole process.
 A direct call with no platform (`tick(svc)`) serves every platform; `run_ticks` (the console's `tick`, the tests)
 runs the features one after another, a per-platform one in every platform's lane at once, as the scheduled runs

@@ -662,3 +662,21 @@ async def test_myscore_in_a_private_chat_lists_each_group(four: Any) -> None:
     mine = text_of(await say(svc, pm(member(1), "我的成绩")))
     assert "2026年3月：还没有答题" in mine  # in the private chat itself
     assert "2026年3月（一车间工会群）：答对 1 / 1 题，正确率 100%" in mine and "排名第 1 / 1" in mine
+
+
+async def test_a_poll_of_a_platform_not_running_here_is_given_up_after_a_week(
+    four: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another platform's lane drops it: a Telegram poll left open in a process that now runs WeCom only."""
+    svc, _ = four
+    svc.senders["tg"] = FlakyStops()
+    reply = await show_kind(svc, SINGLE)
+    day = svc.now().date()
+    assert reply.quiz is not None and reply.quiz.on_sent is not None
+    reply.quiz.on_sent({"platform": "tg", "poll_id": "5004", "message_id": 80})
+    svc.senders["wecom"] = svc.senders.pop("tg")  # restarted serving WeCom only
+    svc.clock.t = datetime.combine(day + timedelta(days=9), datetime.min.time(), TZ)  # type: ignore[union-attr]
+    with caplog.at_level(logging.WARNING):
+        await quiz_handlers.tick(svc, "wecom")
+    assert quiz_handlers.Q.find_poll(svc, "tg", "5004") is None
+    assert "never stopped" in caplog.text

@@ -488,8 +488,9 @@ async def _stop_poll(svc: Services, poll: dict[str, Any]) -> str:
     return "stopped"
 
 
-def _stop_due(svc: Services, poll: dict[str, Any], now: datetime) -> bool:
-    """Whether a poll of an earlier day is due to be stopped (again) now; drops one given up on."""
+def _given_up(svc: Services, poll: dict[str, Any], now: datetime) -> bool:
+    """Whether a poll is too old to stop any more (STOP_GIVE_UP); drops it. Checked for every poll, whatever its
+    platform, so a poll of a platform this process does not run is not kept for ever."""
     day = str(poll.get("day", ""))
     try:
         too_old = date.fromisoformat(day) < now.date() - STOP_GIVE_UP
@@ -497,8 +498,15 @@ def _stop_due(svc: Services, poll: dict[str, Any], now: datetime) -> bool:
         too_old = True
     if too_old:
         svc.store.quiz_poll_drop(str(poll.get("ref")))
-        log.warning("gave up stopping the quiz poll of %s after %s tries", day, poll.get("stop_tries", 0))
-        return False
+        tries = int(poll.get("stop_tries", 0))
+        why = f"after {tries} failed tries" if tries else "never stopped (its day was not closed while it could be)"
+        log.warning("gave up stopping the quiz poll of %s in %s: %s", day, poll.get("chat_id"), why)
+    return too_old
+
+
+def _stop_due(svc: Services, poll: dict[str, Any], now: datetime) -> bool:
+    """Whether a poll of an earlier day is due to be stopped (again) now."""
+    day = str(poll.get("day", ""))
     chat_id = str(poll.get("chat_id", ""))
     if day not in (svc.store.quiz_doc(chat_id) or {}).get("closed", {}):
         return False  # the day's close has not begun: close_chat stops it first
@@ -511,8 +519,8 @@ async def retry_stops(svc: Services, now: datetime, sems: dict[str, asyncio.Sema
     """Stop the native polls of closed days still open: a stop that failed, or one a crash interrupted (of
     `platform`'s chats; None: every platform's)."""
     sems = sems if sems is not None else {}
-    due = [p for p in svc.store.quiz_polls_before(now.date().isoformat())
-           if table.serves(svc, str(p.get("chat_id", "")), platform) and _stop_due(svc, p, now)]
+    due = [p for p in svc.store.quiz_polls_before(now.date().isoformat()) if not _given_up(svc, p, now)
+           and table.serves(svc, str(p.get("chat_id", "")), platform) and _stop_due(svc, p, now)]
 
     async def stop_one(poll: dict[str, Any]) -> None:
         async with sems.setdefault(platform_of(poll["chat_id"]), asyncio.Semaphore(CONCURRENCY)):
